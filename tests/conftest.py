@@ -1,0 +1,18 @@
+"Shared test set-up: no network, one throw-away lgclip cache for the session, the repo root."
+import os, subprocess, sys, tempfile
+from pathlib import Path
+import pytest
+
+os.environ['HF_HUB_OFFLINE'] = '1'   # tests never reach a model hub
+os.environ.setdefault('LGCLIP_CACHE', tempfile.mkdtemp(prefix='lgclip-test-cache-'))
+ROOT = Path(__file__).resolve().parents[1]
+
+@pytest.fixture(scope='session')
+def cache() -> Path:
+    "The session's lgclip cache (tiny models are built there once)."
+    return Path(os.environ['LGCLIP_CACHE'])
+
+def lgclip_cli(*args, cwd=None, timeout=600):
+    "Run the installed `lgclip` console script; return the CompletedProcess."
+    exe = Path(sys.executable).with_name('lgclip')
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=os.environ.copy())

@@ -1,0 +1,78 @@
+"The `lgclip run` command end to end, and each bad input's clear error with nothing half-written."
+import json, os, time
+from pathlib import Path
+import pytest
+from PIL import Image
+from conftest import lgclip_cli
+
+def test_run_tiny_end_to_end(tmp_path, cache):
+    out = tmp_path/'out'
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', out, '--max-per-class', 3)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == ['bank.pt', 'grid.png', 'prompts.json', 'result.json']
+    res = json.loads((out/'result.json').read_text())
+    assert res['random_weights'] is True and 'meaningless' in res['note']
+    assert set(res['metrics']) == {'lgclip', 'clip_text'} and res['n_classes'] == 4 and res['n_test'] == 12
+    assert 'RANDOM WEIGHTS' in r.stdout and 'LGCLIP (prototypes)' in r.stdout and 'CLIP text zero-shot' in r.stdout
+    assert Image.open(out/'grid.png').size[1] == 4 * 64
+    # a second run re-uses prompts, prototypes and features: no image is rendered again
+    bank = Path(res['artifacts']['prototypes']); before = {p: p.stat().st_mtime_ns for p in bank.rglob('*.png')}
+    r2 = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'out2', '--max-per-class', 3)
+    assert r2.returncode == 0, r2.stderr[-3000:]
+    assert {p: p.stat().st_mtime_ns for p in bank.rglob('*.png')} == before
+    res2 = json.loads((tmp_path/'out2'/'result.json').read_text())
+    assert res2['metrics'] == res['metrics']
+
+BAD = [(['--dataset', 'nope'], "unknown dataset 'nope'"),
+       (['--backbone', 'ViT-Q-1'], "unknown backbone 'ViT-Q-1'"),
+       (['--generator', 'no-such-generator'], "unknown generator 'no-such-generator'"),
+       (['--preset', 'huge'], "unknown preset 'huge'"),
+       (['--n-prototypes', '0'], 'n_prototypes must be a positive integer, got 0'),
+       (['--prompts-per-class', '-2'], 'prompts_per_class must be a positive integer, got -2'),
+       (['--scales', '1,a'], "'1,a'"),
+       (['--scales', '0'], "'0'"),
+       (['--mode', 'median'], "unknown mode 'median'"),
+       (['--device', 'gpu7'], "'gpu7'")]
+
+@pytest.mark.parametrize('args,msg', BAD, ids=[a[1] for a, _ in BAD])
+def test_bad_input_fails_clearly(tmp_path, cache, args, msg):
+    out = tmp_path/'out'
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', out, *args)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr[-3000:]
+    assert 'Traceback' not in r.stderr and not out.exists()
+
+def test_paper_preset_offline_fails_fast(tmp_path):
+    t = time.time()
+    r = lgclip_cli('run', '--preset', 'paper', '--out-dir', tmp_path/'o')
+    assert r.returncode == 2 and "LLM 'Qwen/Qwen2.5-1.5B-Instruct' is not on this machine" in r.stderr and '--llm DIR' in r.stderr
+    r = lgclip_cli('run', '--preset', 'paper', '--llm', 'template', '--out-dir', tmp_path/'o')
+    assert r.returncode == 2 and '--generator DIR' in r.stderr
+    r = lgclip_cli('run', '--preset', 'paper', '--llm', 'template', '--generator', 'tiny', '--out-dir', tmp_path/'o')
+    assert r.returncode == 2 and '--backbone ViT-B-32 --pretrained PATH' in r.stderr
+    assert time.time() - t < 60 and not (tmp_path/'o').exists()
+
+def test_prompt_file_with_unknown_classes(tmp_path, cache):
+    f = tmp_path/'cupl.json'; f.write_text(json.dumps({'circle': ['a circle.'], 'cat': ['a cat.']}))
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f)
+    assert r.returncode == 2 and "names classes the dataset lacks: 'cat'" in r.stderr and not (tmp_path/'o').exists()
+
+def _folder(root, corrupt=False, empty=False):
+    for c, col in (('red', (220, 20, 20)), ('blue', (20, 20, 220))):
+        (root/c).mkdir(parents=True)
+        if empty: continue
+        for i in range(2): Image.new('RGB', (40, 40), col).save(root/c/f'{i}.png')
+    if corrupt: (root/'red'/'9.png').write_bytes(b'not a png at all')
+    return root
+
+def test_image_folder_run_and_bad_folders(tmp_path, cache):
+    ok = _folder(tmp_path/'ok')
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o1', '--dataset', ok, '--llm', 'template')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((tmp_path/'o1'/'result.json').read_text())['n_classes'] == 2
+    bad = _folder(tmp_path/'bad', corrupt=True)
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o2', '--dataset', bad, '--llm', 'template')
+    assert r.returncode == 2 and '9.png' in r.stderr and not (tmp_path/'o2'/'result.json').exists()
+    empty = _folder(tmp_path/'empty', empty=True)
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o3', '--dataset', empty)
+    assert r.returncode == 2 and 'no images' in r.stderr and not (tmp_path/'o3').exists()
+    for leftover in cache.rglob('*.tmp'): raise AssertionError(f'half-written file left: {leftover}')
