@@ -78,7 +78,7 @@ def synthesize(cfg:Config, progress:bool=True):
     dev = f'cuda:{local}' if cfg.device == 'auto' and torch.cuda.is_available() else cfg.device
     ds = get_dataset(cfg.dataset, cfg.data_root, 'test', cfg.download, 1)
     model = LGCLIP(ds.classnames, cfg, (DATASETS[cfg.dataset].domain if cfg.dataset in DATASETS else '') or 'photo')
-    prompts = model.write_prompts()
+    prompts = model.write_prompts(progress)
     syn = Synthesizer(cfg.generator, cfg.steps, cfg.guidance, cfg.image_size, cfg.batch_size, dev, cfg.dtype, model.cache_dir)
     return syn(prompts.prompts, cfg.n_prototypes, cfg.seed, rank=rank, world_size=world, progress=progress)
 

@@ -101,20 +101,20 @@ class LGCLIP:
 
 # %% ../nbs/08_pipeline.ipynb #1c8defda
 @patch
-def write_prompts(self:LGCLIP) -> PromptSet:
+def write_prompts(self:LGCLIP, progress:bool=True) -> PromptSet:
     "Stage 1: the prompts of every class."
     c = self.config
     if c.prompts_file:
         return PromptSet(load_prompts(c.prompts_file, self.classnames), {n: [] for n in self.classnames}, {n: 0 for n in self.classnames}, Path(c.prompts_file))
     w = (TemplateWriter(self.domain) if c.llm == 'template' else
-         LLMWriter(c.llm, c.device, str(self.cache_dir), self.domain, c.max_tries))
+         LLMWriter(c.llm, c.device, str(self.cache_dir), self.domain, c.max_tries, progress=progress))
     return write_prompts(self.classnames, w, c.prompts_per_class, c.seed, self.cache_dir, c.fill)
 
 @patch
 def fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
     "Write prompts, synthesize prototypes, embed them, and build the prototype classifier."
     c = self.config; seed_everything(c.seed); t = time.perf_counter()
-    self.prompts = self.write_prompts(); self.seconds['prompts'] = time.perf_counter() - t; t = time.perf_counter()
+    self.prompts = self.write_prompts(progress); self.seconds['prompts'] = time.perf_counter() - t; t = time.perf_counter()
     syn = Synthesizer(c.generator, c.steps, c.guidance, c.image_size, c.batch_size, c.device, c.dtype, self.cache_dir)
     self.bank = syn(self.prompts.prompts, c.n_prototypes, c.seed, progress=progress)
     self.seconds['synthesis'] = time.perf_counter() - t; t = time.perf_counter()

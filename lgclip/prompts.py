@@ -81,6 +81,7 @@ class LLMWriter:
     top_p: float = 0.95
     batch_size: int = 8 # classes per generate call
     max_words: int = 40
+    progress: bool = True # show a progress bar of accepted prompts
     rejected: dict = field(default_factory=dict)
     @property
     def ident(self):
@@ -112,14 +113,15 @@ def __call__(self:LLMWriter, classnames:Sequence[str], n:int, seed:int=0) -> dic
     "Return up to `n` accepted prompts per class; rejected replies and reasons go to `self.rejected`."
     n = check_positive('prompts_per_class', n)
     accepted = {c: [] for c in classnames}; self.rejected = {c: [] for c in classnames}
-    for t in range(check_positive('max_tries', self.max_tries)):
-        todo = [c for c in classnames if len(accepted[c]) < n]
-        for b, batch in enumerate(chunked(todo, self.batch_size)):
-            for c, replies in self._generate(batch, n, seed*1000 + t*100 + b).items():
-                for r in replies:
-                    why = check_prompt(r, c, classnames, max_words=self.max_words) or ('duplicate' if r in accepted[c] else None)
-                    if why: self.rejected[c].append([r, why])
-                    elif len(accepted[c]) < n: accepted[c].append(r)
+    with tqdm(total=len(classnames) * n, desc='prompts (accepted)', disable=not self.progress, unit='prompt') as bar:
+        for t in range(check_positive('max_tries', self.max_tries)):
+            todo = [c for c in classnames if len(accepted[c]) < n]
+            for b, batch in enumerate(chunked(todo, self.batch_size)):
+                for c, replies in self._generate(batch, n, seed*1000 + t*100 + b).items():
+                    for r in replies:
+                        why = check_prompt(r, c, classnames, max_words=self.max_words) or ('duplicate' if r in accepted[c] else None)
+                        if why: self.rejected[c].append([r, why])
+                        elif len(accepted[c]) < n: accepted[c].append(r); bar.update(1)
     return accepted
 
 # %% ../nbs/03_prompts.ipynb #0f0e01b8
