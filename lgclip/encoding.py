@@ -82,10 +82,10 @@ class Encoder:
 def embed_crops(self:Encoder, crops:Sequence[Image.Image]) -> torch.Tensor:
     "Normalised embeddings `(len(crops), D)` of images already cut to size."
     clip = self.model(); model, (preprocess, _) = clip.model, clip.extra
-    p = next(model.parameters()); out = []
+    dev, dt = next(model.parameters()).device, get_dtype(get_device(self.device), self.dtype); out = []
     with torch.inference_mode():
         for batch in chunked(list(crops), self.batch_size):
-            x = torch.stack([preprocess(c) for c in batch]).to(p.device, p.dtype, non_blocking=True)
+            x = torch.stack([preprocess(c) for c in batch]).to(dev, dt, non_blocking=True)
             out.append(F.normalize(model.encode_image(x).float(), dim=-1).cpu())
     return torch.cat(out)
 

@@ -62,3 +62,26 @@ def test_accelerate_launch_two_processes(tmp_path):
     assert 'process 0/1 made 16 images' in single.stdout, single.stderr[-3000:]
     files = lambda r: {p.relative_to(r): p.read_bytes() for p in sorted(r.rglob('*')) if p.is_file()}
     assert files(tmp_path/'c2'/'prototypes') == files(tmp_path/'c1'/'prototypes')
+
+def test_reduced_precision_path_on_cpu(cache):
+    "The GPU path casts inputs to the tower's dtype and returns float32; bf16 on the CPU exercises the same code."
+    import torch.nn.functional as F
+    from lgclip.encoding import Encoder
+    from lgclip.synthesis import Synthesizer
+    imgs = [Image.new('RGB', (64, 64), 'red'), torch.rand(3, 50, 50)]
+    e32 = Encoder('tiny', scales=(1, 2), device='cpu', dtype='fp32', cache_dir=cache).embed(imgs)
+    low = Encoder('tiny', scales=(1, 2), device='cpu', dtype='bf16', cache_dir=cache)
+    assert low.model().model.visual.conv1.weight.dtype == torch.bfloat16
+    out = low.embed(imgs)
+    assert out.dtype == torch.float32 and F.cosine_similarity(out, e32).min() > 0.97
+    syn = Synthesizer('tiny', steps=2, guidance=3.0, size=32, device='cpu', dtype='bf16', cache_dir=cache)
+    assert syn.ident['dtype'] == 'torch.bfloat16' and syn.ident != Synthesizer('tiny', steps=2, guidance=3.0, size=32, device='cpu', cache_dir=cache).ident
+    assert syn._pipe().unet.dtype == torch.bfloat16
+    bank = syn({'circle': ['a drawing of a circle.']}, n=2, progress=False)
+    assert bank.made == 2 and all(Image.open(p).size == (32, 32) for p in bank.paths())
+    from lgclip.models import load_llm
+    from lgclip.prompts import LLMWriter
+    llm = load_llm('tiny', 'cpu', 'bf16', cache)
+    assert llm.model.dtype == torch.bfloat16
+    w = LLMWriter(llm, max_tries=1, max_new_tokens=6, progress=False)
+    w(['circle'], 2); assert len(w.rejected['circle']) == 2
