@@ -68,7 +68,8 @@ class Encoder:
             raise LGCLIPError(f"weights {list(self.weights)} do not fit scales {list(self.scales)}: one non-negative weight per scale")
     @property
     def ident(self):
-        return {'backbone': self.backbone, 'pretrained': self.pretrained, 'scales': self.scales, 'weights': list(self.weights),
+        from lgclip.models import model_identity
+        return {'backbone': model_identity(self.backbone), 'pretrained': model_identity(self.pretrained), 'scales': self.scales, 'weights': list(self.weights),
                 'dtype': str(get_dtype(get_device(self.device), self.dtype))}
     def model(self):
         "The loaded CLIP model (loads it on first call)."

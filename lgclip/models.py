@@ -13,9 +13,9 @@ import torch
 from .core import LGCLIPError, get_device, get_dtype, save_json
 
 # %% auto #0
-__all__ = ['GENERATORS', 'LLMS', 'TINY_CLIP_CFG', 'default_cache_dir', 'hub_reachable', 'resolve_hf_model', 'is_random_weights',
-           'tiny_llm', 'tiny_generator', 'tiny_clip', 'Loaded', 'load_llm', 'load_generator', 'clip_source',
-           'load_clip']
+__all__ = ['GENERATORS', 'LLMS', 'TINY_CLIP_CFG', 'default_cache_dir', 'hub_reachable', 'resolve_hf_model', 'model_identity',
+           'is_random_weights', 'tiny_llm', 'tiny_generator', 'tiny_clip', 'Loaded', 'load_llm', 'load_generator',
+           'clip_source', 'load_clip']
 
 # %% ../nbs/01_models.ipynb #32cf2f21
 def default_cache_dir() -> Path:
@@ -63,6 +63,18 @@ def resolve_hf_model(name:str, kind:str='generator', aliases:dict|None=None, fla
     except Exception: raise LGCLIPError(_offline_message(kind, repo, flag)) from None
 
 # %% ../nbs/01_models.ipynb #78ecb4aa
+def model_identity(name) -> str|None:
+    "`name` as given, plus a fingerprint of the files when it is a local path."
+    if name is None: return None
+    name = str(name if isinstance(name, (str, Path)) else getattr(name, 'name', name))
+    p = Path(name.removeprefix('local-dir:')).expanduser()
+    if not p.exists(): return name
+    files = sorted(f for f in ([p] if p.is_file() else p.rglob('*')) if f.is_file())
+    stamp = [(str(f.relative_to(p)) if p.is_dir() else f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    from lgclip.core import cache_key
+    return f"{name}@{cache_key(stamp)}"
+
+# %% ../nbs/01_models.ipynb #4ae13dc9
 _MARK = 'lgclip_random_weights.json'
 
 def is_random_weights(path:str|Path|None) -> bool:
@@ -90,7 +102,7 @@ def _byte_alphabet():
     from tokenizers import pre_tokenizers
     return sorted(pre_tokenizers.ByteLevel.alphabet())
 
-# %% ../nbs/01_models.ipynb #57bb28f1
+# %% ../nbs/01_models.ipynb #400668f0
 _CHAT = ("{% for m in messages %}<s>{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
          "{% if add_generation_prompt %}<s>assistant: {% endif %}")
 
@@ -110,7 +122,7 @@ def tiny_llm(cache_dir=None) -> Path:
     "Folder of a tiny random-weight chat LLM (built on first use)."
     return _materialize('tiny-llm-v1', _build_tiny_llm, cache_dir)
 
-# %% ../nbs/01_models.ipynb #f4fd3fe4
+# %% ../nbs/01_models.ipynb #2e9e9e8c
 def _build_tiny_generator(d):
     from diffusers import StableDiffusionPipeline, UNet2DConditionModel, AutoencoderKL, EulerDiscreteScheduler
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
@@ -133,7 +145,7 @@ def tiny_generator(cache_dir=None) -> Path:
     "Folder of a tiny random-weight Stable-Diffusion-shaped pipeline (built on first use)."
     return _materialize('tiny-sd-v2', _build_tiny_generator, cache_dir)
 
-# %% ../nbs/01_models.ipynb #a74d46a8
+# %% ../nbs/01_models.ipynb #38fd82ec
 TINY_CLIP_CFG = {'embed_dim': 32, 'vision_cfg': {'image_size': 64, 'layers': 2, 'width': 64, 'patch_size': 16, 'head_width': 32},
                  'text_cfg': {'context_length': 32, 'vocab_size': 49408, 'width': 32, 'heads': 2, 'layers': 2}}
 
@@ -147,7 +159,7 @@ def tiny_clip(cache_dir=None) -> Path:
     "Folder of a tiny random-weight open_clip model (built on first use)."
     return _materialize('tiny-clip-v1', _build_tiny_clip, cache_dir)
 
-# %% ../nbs/01_models.ipynb #38fd82ec
+# %% ../nbs/01_models.ipynb #fd67f57e
 @dataclass
 class Loaded:
     "A loaded model with what made it: `name` as asked, `source` as loaded, and whether its weights are random."
@@ -167,7 +179,7 @@ def load_llm(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Lo
     if tok.pad_token_id is None: tok.pad_token = tok.eos_token
     return Loaded(model, name, src, is_random_weights(src), tok)
 
-# %% ../nbs/01_models.ipynb #fd67f57e
+# %% ../nbs/01_models.ipynb #6211463f
 def load_generator(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Loaded:
     "Load a diffusers text-to-image pipeline on `device` in `dtype` (fp16 on CUDA by default)."
     from diffusers import DiffusionPipeline
@@ -183,7 +195,7 @@ def load_generator(name:str='tiny', device='auto', dtype='auto', cache_dir=None)
     pipe = pipe.to(dev); pipe.set_progress_bar_config(disable=True)
     return Loaded(pipe, name, src, is_random_weights(src))
 
-# %% ../nbs/01_models.ipynb #6211463f
+# %% ../nbs/01_models.ipynb #c07f1db7
 def clip_source(backbone, pretrained, cache_dir):
     "Return (model_name, pretrained, random_weights) for open_clip, or raise naming the bad value."
     import open_clip

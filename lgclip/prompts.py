@@ -85,7 +85,8 @@ class LLMWriter:
     rejected: dict = field(default_factory=dict)
     @property
     def ident(self):
-        return {'writer': 'llm', 'llm': getattr(self.llm, 'name', self.llm), 'domain': self.domain, 'max_tries': self.max_tries,
+        from lgclip.models import model_identity
+        return {'writer': 'llm', 'llm': model_identity(self.llm), 'domain': self.domain, 'max_tries': self.max_tries,
                 'max_new_tokens': self.max_new_tokens, 'temperature': self.temperature, 'top_p': self.top_p, 'max_words': self.max_words}
 
 # %% ../nbs/03_prompts.ipynb #807e86cf

@@ -65,7 +65,8 @@ class Synthesizer:
     @property
     def ident(self):
         dev = get_device(self.device)
-        return {'generator': getattr(self.generator, 'name', self.generator), 'steps': self.steps, 'guidance': self.guidance,
+        from lgclip.models import model_identity
+        return {'generator': model_identity(self.generator), 'steps': self.steps, 'guidance': self.guidance,
                 'size': self.size, 'dtype': str(get_dtype(dev, self.dtype))}
     def bank_dir(self, prompts:dict, n:int, seed:int) -> Path:
         "The folder of the bank for this request."
