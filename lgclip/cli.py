@@ -71,13 +71,13 @@ def process_rank() -> tuple[int, int, int]:
 def synthesize(cfg:Config, progress:bool=True):
     "Prompts and this process's share of the prototype bank; returns the `Bank`."
     import torch
-    from lgclip.data import get_dataset, DATASETS
+    from lgclip.data import get_dataset
     from lgclip.synthesis import Synthesizer
     from lgclip.pipeline import check_models
     check_models(cfg); rank, world, local = process_rank()
     dev = f'cuda:{local}' if cfg.device == 'auto' and torch.cuda.is_available() else cfg.device
     ds = get_dataset(cfg.dataset, cfg.data_root, 'test', cfg.download, 1)
-    model = LGCLIP(ds.classnames, cfg, (DATASETS[cfg.dataset].domain if cfg.dataset in DATASETS else '') or 'photo')
+    model = LGCLIP.for_dataset(ds, cfg)
     prompts = model.write_prompts(progress)
     syn = Synthesizer(cfg.generator, cfg.steps, cfg.guidance, cfg.image_size, cfg.batch_size, dev, cfg.dtype, model.cache_dir)
     return syn(prompts.prompts, cfg.n_prototypes, cfg.seed, rank=rank, world_size=world, progress=progress)
@@ -98,8 +98,7 @@ def main(argv:list[str]|None=None) -> int:
             print(f"prototype bank: {bank.root} (process {rank}/{world} made {bank.made} images)")
             return 0
         res = run(cfg, progress=not a.quiet)
-        out = cfg.out_dir or Path('runs')/cfg.preset/f"{Path(cfg.dataset).name}__{Path(cfg.backbone).name}"
-        print(summary(res, out))
+        print(summary(res, cfg.run_dir()))
         return 0
     except LGCLIPError as e:
         print(f"lgclip: error: {e}", file=sys.stderr)

@@ -126,11 +126,11 @@ def encode(self:Encoder, images:Sequence, chunk:int=256, progress:bool=True, des
     if len(images) == 0: raise LGCLIPError("no images to encode")
     from lgclip.models import default_cache_dir
     root = Path(self.cache_dir or default_cache_dir())/'features'
-    out = []
+    out = []; ident = {**self.ident, 'weights': None}   # once per call, not per chunk
     with tqdm(total=len(images), desc=desc, disable=not progress, unit='img') as bar:
         for i in range(0, len(images), check_positive('chunk', chunk)):
             part = [images[j] for j in range(i, min(i + chunk, len(images)))]
-            f = root/f"{cache_key({**self.ident, 'weights': None}, [image_id(x) for x in part])}.pt"
+            f = root/f"{cache_key(ident, [image_id(x) for x in part])}.pt"
             if f.is_file(): per = torch.load(f)
             else:
                 per = self.embed_scales(part)

@@ -83,6 +83,9 @@ class Config:
         if not isinstance(self.guidance, (int, float)) or self.guidance < 0: raise LGCLIPError(f"guidance must be >= 0, got {self.guidance!r}")
         return self
     def to_dict(self) -> dict: return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+    def run_dir(self) -> Path:
+        "Where `run` writes: `out_dir`, or `runs/<preset>/<dataset>__<backbone>`."
+        return Path(self.out_dir or Path('runs')/self.preset/f"{Path(self.dataset).name}__{Path(self.backbone).name}")
 
 # %% ../nbs/08_pipeline.ipynb #5b245d81
 class LGCLIP:
@@ -100,6 +103,14 @@ class LGCLIP:
         return f"LGCLIP({len(self.classnames)} classes, backbone={self.config.backbone!r}, {'fitted' if self.classifier else 'not fitted'})"
 
 # %% ../nbs/08_pipeline.ipynb #1c8defda
+@patch(cls_method=True)
+def for_dataset(cls:LGCLIP, ds, config:Config) -> LGCLIP:
+    "An unfitted LGCLIP for the classes of image set `ds`, with the dataset's domain hint."
+    from lgclip.data import DATASETS
+    info = DATASETS.get(config.dataset) if isinstance(config.dataset, str) else None
+    return cls(ds.classnames, config, (info.domain if info else '') or 'photo')
+
+# %% ../nbs/08_pipeline.ipynb #fde088e2
 @patch
 def write_prompts(self:LGCLIP, progress:bool=True) -> PromptSet:
     "Stage 1: the prompts of every class."
@@ -126,11 +137,14 @@ def fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
 @patch
 def random_weights(self:LGCLIP) -> bool:
     "True when any model behind this classifier had random weights (its accuracy is then meaningless)."
+    from lgclip.models import is_random_weights
+    c = self.config
     rnd = [self.encoder.model().random_weights]
     if self.bank is not None: rnd.append(self.bank.random_weights)
+    if self.prompts is not None and not c.prompts_file and c.llm != 'template': rnd.append(c.llm == 'tiny' or is_random_weights(c.llm))
     return any(rnd)
 
-# %% ../nbs/08_pipeline.ipynb #fde088e2
+# %% ../nbs/08_pipeline.ipynb #f3401403
 @patch
 def _features(self:LGCLIP, images) -> torch.Tensor:
     if self.classifier is None: raise LGCLIPError("this LGCLIP is not fitted: call fit() or LGCLIP.load(path)")
@@ -149,7 +163,7 @@ def predict(self:LGCLIP, images) -> list[str]:
     x = self._features(images)
     return [self.classnames[i] for i in self.classifier.predict(x).tolist()]
 
-# %% ../nbs/08_pipeline.ipynb #f3401403
+# %% ../nbs/08_pipeline.ipynb #2543563a
 @patch
 def save(self:LGCLIP, path:str|Path) -> Path:
     "Write the prototype bank and settings to `path`."
@@ -164,7 +178,7 @@ def load(cls:LGCLIP, path:str|Path, **settings) -> LGCLIP:
     obj = cls(clf.classnames, cfg, meta.get('domain', 'photo')); obj.classifier = clf
     return obj
 
-# %% ../nbs/08_pipeline.ipynb #64e6525c
+# %% ../nbs/08_pipeline.ipynb #79e240e2
 def check_models(cfg:Config):
     "Resolve the run's LLM, generator and backbone without loading them; raise naming the first one missing."
     from lgclip.models import resolve_hf_model, clip_source, GENERATORS, LLMS
@@ -172,7 +186,7 @@ def check_models(cfg:Config):
     if cfg.generator != 'tiny': resolve_hf_model(cfg.generator, 'generator', GENERATORS, '--generator')
     clip_source(str(cfg.backbone), cfg.pretrained, cfg.cache_dir)
 
-# %% ../nbs/08_pipeline.ipynb #14bd3751
+# %% ../nbs/08_pipeline.ipynb #b1ead583
 def prototype_grid(bank, classnames:Sequence[str], path:str|Path, cols:int=6, rows:int=12, cell:int=64) -> Path:
     "Save a labelled grid of prototype images (a row per class) as PNG."
     from PIL import ImageDraw
@@ -186,7 +200,7 @@ def prototype_grid(bank, classnames:Sequence[str], path:str|Path, cols:int=6, ro
     with atomic_write(path, 'wb') as f: grid.save(f, format='PNG')
     return Path(path)
 
-# %% ../nbs/08_pipeline.ipynb #b1ead583
+# %% ../nbs/08_pipeline.ipynb #3725cbaa
 def _versions():
     from importlib.metadata import version, PackageNotFoundError
     out = {'python': platform.python_version()}
@@ -208,13 +222,12 @@ RANDOM_NOTE = 'RANDOM WEIGHTS: models were built from configs with random weight
 
 def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     "Run LGCLIP and CLIP's text zero-shot classifier on a dataset; write and return the result."
-    from lgclip.data import get_dataset, dataset_info, DATASETS
+    from lgclip.data import get_dataset
     cfg = (config or Config.from_preset(settings.pop('preset', 'tiny'), **settings)).check()
     t0 = time.perf_counter(); seed_everything(cfg.seed); check_models(cfg)
-    out = Path(cfg.out_dir or Path('runs')/cfg.preset/f"{Path(cfg.dataset).name}__{Path(cfg.backbone).name}")
+    out = cfg.run_dir()
     ds = get_dataset(cfg.dataset, cfg.data_root, 'test', cfg.download, cfg.max_per_class)
-    domain = DATASETS[cfg.dataset].domain if cfg.dataset in DATASETS else 'photo'
-    model = LGCLIP(ds.classnames, cfg, domain or 'photo')
+    model = LGCLIP.for_dataset(ds, cfg); domain = model.domain
     clip = model.encoder.model()   # loads the backbone first: a missing model fails before any long work
     model.fit(progress)
     t = time.perf_counter()
@@ -231,13 +244,13 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     stats = attribute_errors(ds.classnames, model.prompts.prompts, model.prompts.rejected,
                              text.predict(text_features(clip, flat)).tolist(), model.bank.labels(ds.classnames), text.predict(proto1).tolist())
     seconds['classify'] = time.perf_counter() - t; seconds['total'] = time.perf_counter() - t0
-    rnd = model.random_weights() or (cfg.llm == 'tiny' and not cfg.prompts_file)
-    res = {'lgclip_version': _versions()['lgclip'], 'preset': cfg.preset, 'random_weights': rnd, 'note': RANDOM_NOTE if rnd else '',
+    rnd, versions = model.random_weights(), _versions()
+    res = {'lgclip_version': versions['lgclip'], 'preset': cfg.preset, 'random_weights': rnd, 'note': RANDOM_NOTE if rnd else '',
            'params': cfg.to_dict(), 'dataset': ds.name, 'backbone': cfg.backbone, 'n_classes': len(ds.classnames), 'n_test': len(ds),
            'metrics': metrics, 'error_stats': stats,
            'prompts': {'rejected': model.prompts.n_rejected, 'filled_from_templates': model.prompts.n_filled},
            'seeds': {'run': cfg.seed, 'prototypes': [it.seed for it in model.bank.items]},
-           'versions': _versions(), 'device': str(get_device(cfg.device)) + (f' ({torch.cuda.get_device_name()})' if torch.cuda.is_available() else ''),
+           'versions': versions, 'device': str(get_device(cfg.device)) + (f' ({torch.cuda.get_device_name()})' if torch.cuda.is_available() else ''),
            'seconds': {k: round(v, 3) for k, v in seconds.items()},
            'artifacts': {'grid': 'grid.png', 'prompts': 'prompts.json', 'bank': 'bank.pt', 'prototypes': str(model.bank.root)}}
     out.mkdir(parents=True, exist_ok=True)

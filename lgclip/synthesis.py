@@ -68,10 +68,10 @@ class Synthesizer:
         from lgclip.models import model_identity
         return {'generator': model_identity(self.generator), 'steps': self.steps, 'guidance': self.guidance,
                 'size': self.size, 'dtype': str(get_dtype(dev, self.dtype))}
-    def bank_dir(self, prompts:dict, n:int, seed:int) -> Path:
-        "The folder of the bank for this request."
+    def bank_dir(self, prompts:dict, n:int, seed:int, ident:dict|None=None) -> Path:
+        "The folder of the bank for this request (`ident`: `self.ident` when already computed)."
         from lgclip.models import default_cache_dir
-        return Path(self.cache_dir or default_cache_dir())/'prototypes'/cache_key(self.ident, prompts, n, seed)
+        return Path(self.cache_dir or default_cache_dir())/'prototypes'/cache_key(ident or self.ident, prompts, n, seed)
 
 # %% ../nbs/04_synthesis.ipynb #cb4a41ff
 def _save_png(img:Image.Image, path:Path):
@@ -126,9 +126,9 @@ class Bank:
 def __call__(self:Synthesizer, prompts:dict[str, list[str]], n:int=16, seed:int=0, rank:int=0, world_size:int=1,
              progress:bool=True) -> Bank:
     "Make the bank for `prompts` (this process's share of it) and return it."
-    items = plan(prompts, n, seed); root = self.bank_dir(prompts, n, seed)
+    settings = self.ident   # computed once: it fingerprints a generator given as a folder
+    items = plan(prompts, n, seed); root = self.bank_dir(prompts, n, seed, settings)
     check_positive('batch_size', self.batch_size); check_positive('steps', self.steps)
-    settings = {k: v for k, v in self.ident.items()}
     if (root/'bank.json').is_file():
         return Bank(root, items, load_json(root/'bank.json')['random_weights'], 0)
     mine = shard(items, rank, world_size)
