@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #172b3eea
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, json, os, random, tempfile
+import contextlib, dataclasses, errno, hashlib, json, os, random, re, secrets, shutil, sys, tempfile
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LGCLIPError', 'check_classnames', 'check_positive', 'parse_scales', 'cache_key', 'atomic_write', 'save_json',
-           'load_json', 'seed_everything', 'get_device', 'get_dtype', 'chunked']
+__all__ = ['LGCLIPError', 'check_classnames', 'check_positive', 'parse_scales', 'cache_key', 'tmp_name', 'atomic_write',
+           'save_json', 'load_json', 'sweep_stale', 'warn', 'file_digest', 'set_aside', 'seed_everything', 'get_device',
+           'get_dtype', 'chunked']
 
 # %% ../nbs/00_core.ipynb #d9411469
 class LGCLIPError(ValueError):
@@ -65,13 +66,22 @@ def cache_key(*parts, n:int=16, **named) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:n]
 
 # %% ../nbs/00_core.ipynb #a069bab3
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
+def tmp_name(path:str|Path) -> Path:
+    "A hidden temporary name beside `path` that records this process's id: `.NAME.PID.RANDOM.tmp`."
+    path = Path(path)
+    return path.with_name(f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp')
+
 @contextlib.contextmanager
 def atomic_write(path:str|Path, mode:str='w', **kw):
     "Open a temporary file beside `path` and move it onto `path` only if the block succeeds."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    tmp = tmp_name(path)
     try:
-        with os.fdopen(fd, mode, **kw) as f: yield f
+        with open(tmp, {'w': 'x', 'wb': 'xb'}.get(mode, mode), **kw) as f: yield f
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.remove(tmp)
@@ -87,7 +97,51 @@ def load_json(path:str|Path):
     path = Path(path)
     if not path.is_file(): raise LGCLIPError(f"no such file: {path}")
     try: return json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise LGCLIPError(f"{path} is not valid JSON: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise LGCLIPError(f"{path} is not valid JSON: {e}") from None
+
+# %% ../nbs/00_core.ipynb #14db5589
+_TMP = re.compile(r'^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$')
+
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def sweep_stale(folder:str|Path, recursive:bool=False) -> int:
+    "Remove temporary files and folders left in `folder` by writers that are no longer running; return how many."
+    folder = Path(folder); n = 0
+    if not folder.is_dir(): return 0
+    for p in (folder.rglob('.*.tmp') if recursive else folder.glob('.*.tmp')):
+        m = _TMP.match(p.name)
+        if not m or _alive(int(m.group(1))): continue
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            n += 1
+    return n
+
+# %% ../nbs/00_core.ipynb #b3b8338e
+def warn(msg:str):
+    "One warning line on stderr, prefixed `lgclip: warning:`."
+    print(f"lgclip: warning: {msg}", file=sys.stderr, flush=True)
+
+def file_digest(path:str|Path, n:int=16) -> str:
+    "The first `n` hex digits of the sha256 of a file's bytes."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()[:n]
+
+def set_aside(path:str|Path, why:str) -> Path|None:
+    "Move a corrupt cache entry into `.corrupt/` beside it, warn in one line, and return where it went."
+    path = Path(path)
+    if not path.exists(): return None
+    dest = path.parent/'.corrupt'/f"{path.name}.{os.getpid()}.{secrets.token_hex(3)}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try: os.replace(path, dest)
+    except FileNotFoundError: return None   # another process set it aside first
+    warn(f"{path} was corrupt ({why}); set aside as {dest} and rebuilt")
+    return dest
 
 # %% ../nbs/00_core.ipynb #03eb8fd1
 def seed_everything(seed:int=0) -> int:
