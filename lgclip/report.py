@@ -8,8 +8,8 @@ import io, math
 from pathlib import Path
 from typing import Sequence
 import matplotlib
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -19,8 +19,8 @@ from .core import LGCLIPError, atomic_write, load_json
 
 # %% auto #0
 __all__ = ['PAPER', 'load_results', 'result_tables', 'preset_title', 'main_table', 'error_table', 'to_markdown', 'write_table',
-           'save_figure', 'plot_error_stats', 'plot_accuracy_heatmap', 'prototype_grid_figure', 'source_root',
-           'write_report']
+           'ReportFigure', 'new_figure', 'save_figure', 'plot_error_stats', 'plot_accuracy_heatmap',
+           'prototype_grid_figure', 'source_root', 'write_report']
 
 # %% ../nbs/11_report.ipynb #402ddb4d
 _ERR = ['n_prompts', 'n_images', 'prompt_errors', 'image_errors', 'classes_with_prompt_errors',
@@ -77,7 +77,7 @@ def preset_title(df:pd.DataFrame) -> str:
     return title + (' — random weights, accuracy meaningless' if df['random_weights'].any() else '')
 
 # %% ../nbs/11_report.ipynb #71acee36
-PAPER: dict[tuple[str, str], float] = {}  # (dataset, backbone) -> published LGCLIP top-1 %; none recovered yet (METHOD.md)
+PAPER: dict[tuple[str, str], float] = {}  # (dataset, backbone) -> published LGCLIP top-1 %; none recovered yet
 
 def _pct(x): return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(100 * float(x), 1)
 
@@ -88,7 +88,8 @@ def main_table(df:pd.DataFrame) -> pd.DataFrame:
                       'Δ': df['delta'].map(_pct),
                       'paper': [PAPER.get((d, b), '—') for d, b in zip(df['dataset'], df['backbone'])]})
     t = t.set_index(['dataset', 'backbone'])
-    missing = 'the paper column is empty: no published numbers recovered yet' if (t['paper'] == '—').all() else 'paper: published LGCLIP top-1'
+    missing = ('the paper column is empty: no published numbers recovered yet' if (t['paper'] == '—').all()
+               else 'paper: published LGCLIP top-1')
     t.attrs['title'] = f"Top-1 accuracy (%), LGCLIP vs CLIP zero-shot — {preset_title(df)}; {missing}"
     return t
 
@@ -134,75 +135,97 @@ def write_table(t:pd.DataFrame, stem:str|Path) -> list[Path]:
 # %% ../nbs/11_report.ipynb #006dbb99
 _RC = {'svg.hashsalt': 'lgclip', 'figure.dpi': 100, 'savefig.dpi': 100, 'font.size': 8}
 
-def save_figure(fig, path:str|Path) -> list[Path]:
-    "Save `fig` as `path`.png and `path`.pdf with fixed metadata; close it; return the paths."
+def _render(fig:Figure, fmt:str, metadata:dict|None=None) -> bytes:
+    buf = io.BytesIO()
+    with matplotlib.rc_context(_RC): fig.savefig(buf, format=fmt, metadata=metadata, bbox_inches='tight')
+    return buf.getvalue()
+
+class ReportFigure(Figure):
+    "A matplotlib `Figure` on its own Agg canvas, outside pyplot; a notebook shows it as PNG whatever the backend."
+    def _repr_png_(self) -> bytes: return _render(self, 'png')
+
+def new_figure(**kwargs) -> ReportFigure:
+    "A `ReportFigure` made under the report's style (`kwargs` go to `Figure`, e.g. `figsize`, `layout`)."
+    with matplotlib.rc_context(_RC): fig = ReportFigure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+def save_figure(fig:Figure, path:str|Path) -> list[Path]:
+    "Save `fig` as `path`.png and `path`.pdf with fixed metadata; return the paths."
     path = Path(path); out = []
     for ext, meta in (('.png', {'Software': None}), ('.pdf', {'CreationDate': None, 'Producer': None})):
-        buf = io.BytesIO()
-        with matplotlib.rc_context(_RC): fig.savefig(buf, format=ext[1:], metadata=meta, bbox_inches='tight')
-        with atomic_write(path.with_suffix(ext), 'wb') as f: f.write(buf.getvalue())
+        data = _render(fig, ext[1:], meta)
+        with atomic_write(path.with_suffix(ext), 'wb') as f: f.write(data)
         out.append(path.with_suffix(ext))
-    plt.close(fig)
     return out
 
 # %% ../nbs/11_report.ipynb #3a93e086
-def plot_error_stats(df:pd.DataFrame, path:str|Path) -> list[Path]:
-    "Seaborn bar charts of prompt vs image error counts and class ratios per dataset; saved as PNG and PDF."
-    long = lambda cols, names: df.melt(id_vars='dataset', value_vars=cols, var_name='kind').replace({'kind': dict(zip(cols, names))})
+def plot_error_stats(df:pd.DataFrame, path:str|Path|None=None) -> ReportFigure:
+    "Seaborn bar charts of prompt vs image error counts and class ratios per dataset; saved as PNG and PDF at `path`."
+    def long(cols, names):
+        return df.melt(id_vars='dataset', value_vars=cols, var_name='kind').replace({'kind': dict(zip(cols, names))})
     names = ['prompt errors', 'image errors', 'erroneous classes']
     counts = long(['prompt_errors', 'image_errors', 'erroneous_classes'], names)
     ratios = long(['prompt_error_ratio', 'image_error_ratio', 'erroneous_class_ratio'], names)
     ratios['value'] = 100 * ratios['value'].astype(float)
+    fig = new_figure(figsize=(2 + 2.4 * df['dataset'].nunique(), 3), layout='constrained')
     with matplotlib.rc_context(_RC):
-        fig, axs = plt.subplots(1, 2, figsize=(2 + 2.4 * df['dataset'].nunique(), 3), layout='constrained')
+        axs = fig.subplots(1, 2)
         for ax, d, ylabel in ((axs[0], counts, 'entries'), (axs[1], ratios, '% of classes')):
             sns.barplot(d, x='dataset', y='value', hue='kind', hue_order=names, errorbar=None, ax=ax, palette='colorblind')
             ax.set(xlabel='', ylabel=ylabel); handles, labels = ax.get_legend_handles_labels(); ax.get_legend().remove()
         fig.legend(handles, labels, loc='outside lower center', ncol=3, frameon=False)
         many = df.groupby('dataset').size().max() > 1
         fig.suptitle(f"Error statistics{' (mean over runs)' if many else ''} — {preset_title(df)}", fontsize=8)
-    return save_figure(fig, path)
+    if path is not None: save_figure(fig, path)
+    return fig
 
 # %% ../nbs/11_report.ipynb #e1d02056
-def plot_accuracy_heatmap(df:pd.DataFrame, path:str|Path) -> list[Path]:
-    "Heatmaps of LGCLIP top-1 % and Δ vs CLIP (points), datasets × backbones; saved as PNG and PDF."
+def plot_accuracy_heatmap(df:pd.DataFrame, path:str|Path|None=None) -> ReportFigure:
+    "Heatmaps of LGCLIP top-1 % and Δ vs CLIP (points), datasets × backbones; saved as PNG and PDF at `path`."
     piv = lambda col: (100 * df.pivot_table(index='dataset', columns='model', values=col, aggfunc='mean')).round(1)
     acc, gain = piv('lgclip_top1'), piv('delta')
+    w = 1.5 + 0.9 * acc.shape[1]
+    fig = new_figure(figsize=(2 * w, 1.2 + 0.45 * acc.shape[0]), layout='constrained')
     with matplotlib.rc_context(_RC):
-        w = 1.5 + 0.9 * acc.shape[1]
-        fig, axs = plt.subplots(1, 2, figsize=(2 * w, 1.2 + 0.45 * acc.shape[0]), layout='constrained')
+        axs = fig.subplots(1, 2)
         sns.heatmap(acc, annot=True, fmt='.1f', cmap='viridis', vmin=0, vmax=100, ax=axs[0], cbar=False)
         lim = max(1.0, float(np.nanmax(np.abs(gain.to_numpy()))))
         sns.heatmap(gain, annot=True, fmt='+.1f', cmap='RdBu', vmin=-lim, vmax=lim, center=0, ax=axs[1], cbar=False)
-        axs[0].set(title='LGCLIP top-1 %', xlabel='', ylabel=''); axs[1].set(title='Δ vs CLIP zero-shot (points)', xlabel='', ylabel='')
+        axs[0].set(title='LGCLIP top-1 %', xlabel='', ylabel='')
+        axs[1].set(title='Δ vs CLIP zero-shot (points)', xlabel='', ylabel='')
         fig.suptitle(preset_title(df), fontsize=8)
-    return save_figure(fig, path)
+    if path is not None: save_figure(fig, path)
+    return fig
 
 # %% ../nbs/11_report.ipynb #52ed7af5
 def prototype_grid_figure(runs_dir:str|Path, # folder searched for result.json
-                          path:str|Path, # output path, without or with suffix
+                          path:str|Path|None=None, # output path, without or with suffix (None: not saved)
                           max_width:int=640, # pixels each grid is shrunk to at most
-                         ) -> list[Path]:
-    "One panel per dataset showing its run's prototype `grid.png`; saved as PNG and PDF."
+                         ) -> ReportFigure:
+    "One panel per dataset showing its run's prototype `grid.png`; saved as PNG and PDF at `path`."
     df, root = load_results(runs_dir), Path(runs_dir)
     grids = {}
     for r in df.itertuples():
         g = root/r.run/load_json(root/r.run/'result.json').get('artifacts', {}).get('grid', 'grid.png')
         if r.dataset not in grids and g.is_file(): grids[r.dataset] = g
     if not grids: raise LGCLIPError(f"no prototype grid.png found under {str(root)!r}")
+    fig = new_figure(figsize=(6, 2.2 * len(grids)), layout='constrained')
     with matplotlib.rc_context(_RC):
-        fig, axs = plt.subplots(len(grids), 1, figsize=(6, 2.2 * len(grids)), squeeze=False, layout='constrained')
+        axs = fig.subplots(len(grids), 1, squeeze=False)
         for ax, (name, g) in zip(axs[:, 0], grids.items()):
             im = Image.open(g).convert('RGB'); im.thumbnail((max_width, max_width))
             ax.imshow(np.asarray(im)); ax.set_title(name); ax.axis('off')
         fig.suptitle(f"Synthetic prototypes — {preset_title(df)}", fontsize=8)
-    return save_figure(fig, path)
+    if path is not None: save_figure(fig, path)
+    return fig
 
 # %% ../nbs/11_report.ipynb #71b4592d
 def source_root() -> Path:
     "The source checkout holding the installed `lgclip` (an editable install), found by its settings.ini."
     root = Path(lgclip.__file__).resolve().parent.parent
-    if not (root/'settings.ini').is_file(): raise LGCLIPError(f"lgclip at {root} is not a source checkout: install it with `pip install -e` from a clone")
+    if not (root/'settings.ini').is_file():
+        raise LGCLIPError(f"lgclip at {root} is not a source checkout: install it with `pip install -e` from a clone")
     return root
 
 def write_report(runs_dir:str|Path='runs', # folder searched recursively for result.json
@@ -213,11 +236,14 @@ def write_report(runs_dir:str|Path='runs', # folder searched recursively for res
     out.mkdir(parents=True, exist_ok=True)
     mt, et = main_table(df), error_table(df)
     paths = write_table(mt, out/'main_table') + write_table(et, out/'error_table')
-    paths.append(_write_text(df.drop(columns='seconds').to_csv(index=False, float_format='%.6g'), out/'results.csv'))  # no timings: a re-run leaves it unchanged
-    paths += plot_accuracy_heatmap(df, out/'accuracy') + plot_error_stats(df, out/'error_stats')
-    if any((Path(runs_dir)/r/'grid.png').is_file() for r in df['run']): paths += prototype_grid_figure(runs_dir, out/'prototypes')
+    csv = df.drop(columns='seconds').to_csv(index=False, float_format='%.6g')  # no timings: a re-run leaves it unchanged
+    paths.append(_write_text(csv, out/'results.csv'))
+    paths += save_figure(plot_accuracy_heatmap(df), out/'accuracy') + save_figure(plot_error_stats(df), out/'error_stats')
+    if any((Path(runs_dir)/r/'grid.png').is_file() for r in df['run']):
+        paths += save_figure(prototype_grid_figure(runs_dir), out/'prototypes')
     figs = [p.name for p in paths if p.suffix == '.png']
-    md = [f'# LGCLIP report — {preset_title(df)}', '', f'{len(df)} runs, {df.dataset.nunique()} datasets, {df.model.nunique()} backbone configs.', '',
+    md = [f'# LGCLIP report — {preset_title(df)}', '',
+          f'{len(df)} runs, {df.dataset.nunique()} datasets, {df.model.nunique()} backbone configs.', '',
           to_markdown(mt), to_markdown(et), *[f'![{Path(f).stem}]({f})\n' for f in figs]]
     paths.append(_write_text('\n'.join(md), out/'report.md'))
     return paths

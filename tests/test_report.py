@@ -65,3 +65,28 @@ def test_write_report_is_deterministic(runs, tmp_path):
     first = {p.name: p.read_bytes() for p in paths}
     assert first == {p.name: p.read_bytes() for p in write_report(runs, out)}
     assert b'CreationDate' not in first['accuracy.pdf'] and b'Software' not in first['accuracy.png']
+
+def test_import_keeps_the_backend():
+    "Importing the report (or the CLI, which imports it) and drawing leaves the session's matplotlib backend and pyplot alone."
+    import subprocess, sys, os
+    code = ("import matplotlib, matplotlib.pyplot as plt; before = matplotlib.get_backend()\n"
+            "import lgclip.cli, lgclip.report, lgclip.reproduce, pandas as pd\n"
+            "from lgclip.report import new_figure, save_figure\n"
+            "fig = new_figure(); fig.subplots().plot([0, 1])\n"
+            "assert matplotlib.get_backend() == before, (before, matplotlib.get_backend())\n"
+            "assert plt.get_fignums() == [], plt.get_fignums()\n"
+            "print(before)")
+    for backend in ('module://matplotlib_inline.backend_inline', 'svg'):
+        r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=os.environ | {'MPLBACKEND': backend})
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert r.stdout.strip() == backend
+
+def test_figures_are_returned_and_shown(runs, tmp_path):
+    "Every figure function returns a figure that renders as PNG by itself, and saves only when given a path."
+    from lgclip.report import plot_error_stats, plot_accuracy_heatmap, prototype_grid_figure
+    df = load_results(runs)
+    figs = [plot_error_stats(df), plot_accuracy_heatmap(df), prototype_grid_figure(runs)]
+    assert all(f._repr_png_().startswith(b'\x89PNG') for f in figs)
+    assert list(tmp_path.glob('*.png')) == []
+    plot_error_stats(df, tmp_path/'e')
+    assert sorted(p.name for p in tmp_path.glob('e.*')) == ['e.pdf', 'e.png']
