@@ -21,7 +21,7 @@ from .classify import PrototypeClassifier, TextClassifier, text_features, load_b
 from .evaluate import classification_metrics, attribute_errors
 
 # %% auto #0
-__all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'LGCLIP', 'check_models', 'prototype_grid', 'run']
+__all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'LGCLIP', 'quiet_libraries', 'check_models', 'prototype_grid', 'run']
 
 # %% ../nbs/08_pipeline.ipynb #b03eacd0
 PRESETS = {
@@ -111,19 +111,40 @@ def for_dataset(cls:LGCLIP, ds, config:Config) -> LGCLIP:
     return cls(ds.classnames, config, (info.domain if info else '') or 'photo')
 
 # %% ../nbs/08_pipeline.ipynb #fde088e2
+import contextlib
+
+@contextlib.contextmanager
+def quiet_libraries(quiet:bool=True):
+    "Within the block, no progress bars or info logs from diffusers, transformers, huggingface_hub; restored after."
+    if not quiet: yield; return
+    import diffusers.utils.logging as dl, transformers.utils.logging as tl, huggingface_hub.utils as hu
+    saved = [(m, m.get_verbosity(), m.is_progress_bar_enabled()) for m in (dl, tl)]
+    hub_off = hu.are_progress_bars_disabled()
+    for m, _, _ in saved: m.set_verbosity_error(); m.disable_progress_bar()
+    hu.disable_progress_bars()
+    try: yield
+    finally:
+        for m, level, bars in saved:
+            m.set_verbosity(level)
+            if bars: m.enable_progress_bar()
+        if not hub_off: hu.enable_progress_bars()
+
 @patch
 def write_prompts(self:LGCLIP, progress:bool=True) -> PromptSet:
     "Stage 1: the prompts of every class."
+    from lgclip.prompts import FileWriter
     c = self.config
-    if c.prompts_file:
-        return PromptSet(load_prompts(c.prompts_file, self.classnames), {n: [] for n in self.classnames}, {n: 0 for n in self.classnames}, Path(c.prompts_file))
-    w = (TemplateWriter(self.domain) if c.llm == 'template' else
+    w = (FileWriter(c.prompts_file, self.domain) if c.prompts_file else TemplateWriter(self.domain) if c.llm == 'template' else
          LLMWriter(c.llm, c.device, str(self.cache_dir), self.domain, c.max_tries, progress=progress))
     return write_prompts(self.classnames, w, c.prompts_per_class, c.seed, self.cache_dir, c.fill)
 
 @patch
 def fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
     "Write prompts, synthesize prototypes, embed them, and build the prototype classifier."
+    with quiet_libraries(not progress): return self._fit(progress)
+
+@patch
+def _fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
     c = self.config; seed_everything(c.seed); t = time.perf_counter()
     self.prompts = self.write_prompts(progress); self.seconds['prompts'] = time.perf_counter() - t; t = time.perf_counter()
     syn = Synthesizer(c.generator, c.steps, c.guidance, c.image_size, c.batch_size, c.device, c.dtype, self.cache_dir)
@@ -141,7 +162,8 @@ def random_weights(self:LGCLIP) -> bool:
     c = self.config
     rnd = [self.encoder.model().random_weights]
     if self.bank is not None: rnd.append(self.bank.random_weights)
-    if self.prompts is not None and not c.prompts_file and c.llm != 'template': rnd.append(c.llm == 'tiny' or is_random_weights(c.llm))
+    if self.prompts is not None and not c.prompts_file and c.llm != 'template':
+        rnd.append(c.llm == 'tiny' or is_random_weights(c.llm))
     return any(rnd)
 
 # %% ../nbs/08_pipeline.ipynb #f3401403
@@ -228,7 +250,7 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     out = cfg.run_dir()
     ds = get_dataset(cfg.dataset, cfg.data_root, 'test', cfg.download, cfg.max_per_class)
     model = LGCLIP.for_dataset(ds, cfg); domain = model.domain
-    clip = model.encoder.model()   # loads the backbone first: a missing model fails before any long work
+    with quiet_libraries(not progress): clip = model.encoder.model()   # loads the backbone first: a missing model fails before any long work
     model.fit(progress)
     t = time.perf_counter()
     feats = model.encoder.encode(_test_images(ds), progress=progress, desc='test images')

@@ -4,39 +4,58 @@
 
 # %% ../nbs/03_prompts.ipynb #b2a1fd38
 from __future__ import annotations
-import re, tempfile
+import json, re, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import LGCLIPError, check_classnames, check_positive, cache_key, save_json, load_json, chunked
+from .core import (LGCLIPError, check_classnames, check_positive, cache_key, save_json, load_json, chunked,
+                         warn, file_digest)
 
 # %% auto #0
-__all__ = ['check_prompt', 'TemplateWriter', 'LLMWriter', 'save_prompts', 'load_prompts', 'PromptSet', 'write_prompts']
+__all__ = ['check_prompt', 'TemplateWriter', 'LLMWriter', 'save_prompts', 'load_prompts', 'FileWriter', 'PromptSet',
+           'write_prompts']
 
 # %% ../nbs/03_prompts.ipynb #8415701d
 _MULTI = re.compile(r"\b(collage|montage|grid of|group of|several|multiple|many|crowd|split screen|watermark|text|logo)\b", re.I)
+_DET = set('a an the one two three four five six this that these those another some its his her their my your our each every'.split())
+_LINK = set(('and or but nor with without in on at of to from by for near next beside behind under over above below into onto '
+             'through across against between among around inside is are was were sits stands lies which who while as than').split())
+
+def _name_pattern(name:str) -> str:
+    words = [re.escape(w) for w in re.split(r'[\s_]+', name.strip().lower()) if w]
+    return r'\b' + r'[\s_-]+'.join(words) + r'(?:s|es)?\b'
 
 def _names(prompt:str, name:str) -> bool:
-    words = [re.escape(w) for w in re.split(r'[\s_]+', name.strip().lower()) if w]
-    pat = r'\b' + r'[\s_-]+'.join(words) + r'(?:s|es)?\b'
-    return re.search(pat, prompt.lower()) is not None
+    return re.search(_name_pattern(name), prompt.lower()) is not None
+
+def _names_as_thing(prompt:str, name:str) -> bool:
+    "True when `name` is used as a thing in `prompt`: after a determiner or number, and closing its phrase."
+    p = prompt.lower()
+    for m in re.finditer(_name_pattern(name), p):
+        before = re.findall(r"[a-z0-9]+", p[:m.start()])
+        after = re.match(r"\s*([a-z]+)", p[m.end():])
+        opens = bool(before) and (before[-1] in _DET or before[-1].isdigit()) and not re.search(r"[^\sa-z0-9]\s*$", p[:m.start()])
+        closes = after is None or after.group(1) in _LINK
+        if opens and closes: return True
+    return False
 
 def check_prompt(prompt:str, # the candidate prompt
                  classname:str, # the class it is for
                  classnames:Sequence[str]=(), # all classes of the dataset (for the one-subject check)
                  min_words:int=3, max_words:int=40, # length bound in words
                 ) -> str|None:
-    "Why `prompt` fails METHOD.md's checks, or `None` when it passes."
+    "Why `prompt` fails the prompt checks (not text, length, names its class, one subject), or `None` when it passes."
+    if not isinstance(prompt, str): return 'not text'
     p = prompt.strip()
     if not p or sum(ch.isalpha() for ch in p) < 0.6 * len(p.replace(' ', '')): return 'not text'
     n = len(p.split())
     if not min_words <= n <= max_words: return f'{n} words, outside {min_words}..{max_words}'
     if not _names(p, classname): return f'does not name {classname!r}'
     own = classname.lower()
-    others = [c for c in classnames if c.lower() != own and c.lower() not in own and _names(p, c)]
+    others = [c for c in classnames if c.lower() != own and c.lower() not in own and _names_as_thing(p, c)]
     if others: return f'also names {others[0]!r}'
     if m := _MULTI.search(p): return f'more than one subject ({m.group(0)!r})'
     return None
@@ -121,8 +140,10 @@ def __call__(self:LLMWriter, classnames:Sequence[str], n:int, seed:int=0) -> dic
                 for c, replies in self._generate(batch, n, seed*1000 + t*100 + b).items():
                     for r in replies:
                         why = check_prompt(r, c, classnames, max_words=self.max_words) or ('duplicate' if r in accepted[c] else None)
-                        if why: self.rejected[c].append([r, why])
+                        if why: self.rejected[c].append([r, why]); bar.set_postfix(rejected=sum(map(len, self.rejected.values())))
                         elif len(accepted[c]) < n: accepted[c].append(r); bar.update(1)
+        if short := sum(n - len(a) for a in accepted.values()):
+            bar.set_description(f'prompts (accepted; {short} short after {self.max_tries} tries)')
     return accepted
 
 # %% ../nbs/03_prompts.ipynb #0f0e01b8
@@ -130,18 +151,60 @@ def save_prompts(prompts:dict[str, list[str]], path:str|Path) -> Path:
     "Write `{class: [prompts]}` as CuPL-format JSON, atomically."
     return save_json({c: list(p) for c, p in prompts.items()}, path, indent=1)
 
+def _key(name:str) -> str: return ' '.join(re.split(r'[\s_]+', name.strip())).casefold()
+
+def _read_prompt_file(path:Path):
+    if not path.is_file(): raise LGCLIPError(f"no such prompts file: {path}")
+    try: text = path.read_bytes().decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise LGCLIPError(f"{path} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start}): save it as UTF-8") from None
+    try: return json.loads(text)
+    except json.JSONDecodeError as e: raise LGCLIPError(f"{path} is not valid JSON: {e}") from None
+
 def load_prompts(path:str|Path, classnames:Sequence[str]|None=None) -> dict[str, list[str]]:
-    "Read a CuPL-format prompt file; with `classnames`, check it covers exactly those classes."
-    d = load_json(path)
+    "Read a CuPL-format prompt file; with `classnames`, its prompts for exactly those classes (matched ignoring case)."
+    path = Path(path); d = _read_prompt_file(path)
     if not isinstance(d, dict) or not all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in d.values()):
         raise LGCLIPError(f"{path} is not a CuPL prompt file: expected {{class: [prompt, ...]}}")
-    if classnames is not None:
-        extra = [c for c in d if c not in classnames]; missing = [c for c in classnames if c not in d]
-        if extra: raise LGCLIPError(f"{path} names classes the dataset lacks: {', '.join(map(repr, extra[:5]))}")
-        if missing: raise LGCLIPError(f"{path} has no prompts for: {', '.join(map(repr, missing[:5]))}")
-        empty = [c for c in classnames if not d[c]]
-        if empty: raise LGCLIPError(f"{path} has an empty prompt list for {empty[0]!r}")
-    return d
+    if classnames is None: return d
+    want = {_key(c): c for c in classnames}; got, extra = {}, []
+    for k, v in d.items():
+        c = want.get(_key(k))
+        if c is None: extra.append(k); continue
+        if c in got: raise LGCLIPError(f"{path} has two entries for class {c!r}: {got[c][0]!r} and {k!r}; keep one")
+        got[c] = (k, v)
+    missing = [c for c in classnames if c not in got]
+    if missing: raise LGCLIPError(f"{path} has no prompts for: {', '.join(map(repr, missing[:5]))}"
+                                  + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ''))
+    empty = [c for c in classnames if not got[c][1]]
+    if empty: raise LGCLIPError(f"{path} has an empty prompt list for {empty[0]!r}")
+    if extra: warn(f"{path.name}: {len(extra)} classes not in the dataset left out: {', '.join(map(repr, extra[:5]))}"
+                   + (' ...' if len(extra) > 5 else ''))
+    return {c: got[c][1] for c in classnames}
+
+# %% ../nbs/03_prompts.ipynb #1e078110
+@dataclass
+class FileWriter:
+    "Prompts from a CuPL-format file, checked like an LLM's replies; refused ones go to `self.rejected`."
+    path: str|Path
+    domain: str = 'photo' # the domain hint of template fill-ins
+    max_words: int = 40
+    rejected: dict = field(default_factory=dict)
+    @property
+    def ident(self):
+        if not Path(self.path).is_file(): raise LGCLIPError(f"no such prompts file: {self.path}")
+        return {'writer': 'file', 'sha256': file_digest(self.path), 'domain': self.domain, 'max_words': self.max_words}
+    def __call__(self, classnames:Sequence[str], n:int, seed:int=0) -> dict[str, list[str]]:
+        "Every prompt of the file that passes `check_prompt`, per class (all of them: `n` and `seed` are for `write_prompts`)."
+        prompts = load_prompts(self.path, classnames)
+        accepted = {c: [] for c in classnames}; self.rejected = {c: [] for c in classnames}
+        for c in classnames:
+            for p in prompts[c]:
+                why = check_prompt(p, c, classnames, max_words=self.max_words)
+                why = why or ('duplicate' if p.strip() in accepted[c] else None)
+                if why: self.rejected[c].append([p, why])
+                else: accepted[c].append(p.strip())
+        return accepted
 
 # %% ../nbs/03_prompts.ipynb #3dd3de99
 @dataclass
@@ -178,6 +241,8 @@ def write_prompts(classnames:Sequence[str], writer, # a `TemplateWriter`, an `LL
         extra = [p for p in tw([c], len(_TEMPLATES))[c] if p not in prompts[c]][:n - len(prompts[c])]
         prompts[c] = prompts[c] + extra; filled[c] = len(extra)
     ps = PromptSet({c: prompts[c] for c in classnames}, rejected, filled, path)
+    if short: warn(f"{ps.n_filled} prompts of {len(short)}/{len(classnames)} classes filled from templates "
+                   f"({ps.n_rejected} replies rejected): the error statistics count them")
     if path:
         save_json({'writer': writer.ident, 'n': n, 'seed': seed, 'rejected': rejected, 'filled': filled}, path.with_suffix('.meta.json'))
         save_prompts(ps.prompts, path)
