@@ -55,22 +55,28 @@ def error_stats(classnames:Sequence[str],
     pc = {c for c in names if prompt_errors.get(c, 0) > 0}; ic = {c for c in names if image_errors.get(c, 0) > 0}
     pe, ie = sum(prompt_errors.values()), sum(image_errors.values())
     return {'n_classes': C, 'n_prompts': n_prompts, 'n_images': n_images, 'prompt_errors': pe, 'image_errors': ie,
-            'classes_with_prompt_errors': len(pc), 'classes_with_image_errors': len(ic), 'erroneous_classes': len(pc | ic),
-            'prompt_error_ratio': len(pc) / C, 'image_error_ratio': len(ic) / C, 'erroneous_class_ratio': len(pc | ic) / C,
-            'prompt_entry_ratio': pe / n_prompts if n_prompts else 0.0, 'image_entry_ratio': ie / n_images if n_images else 0.0}
+            'classes_with_prompt_errors': len(pc), 'classes_with_image_errors': len(ic),
+            'erroneous_classes': len(pc | ic),
+            'prompt_error_ratio': len(pc) / C, 'image_error_ratio': len(ic) / C,
+            'erroneous_class_ratio': len(pc | ic) / C,
+            'prompt_entry_ratio': pe / n_prompts if n_prompts else 0.0,
+            'image_entry_ratio': ie / n_images if n_images else 0.0}
 
 # %% ../nbs/07_evaluate.ipynb #2bd7ebc7
 def attribute_errors(classnames:Sequence[str],
                      prompts:dict[str, list[str]], # accepted prompts per class
                      rejected:dict[str, list], # rejected replies per class
-                     prompt_pred:Sequence[int], # text classifier's class of each accepted prompt, in `prompts` order
-                     image_labels:Sequence[int], image_pred:Sequence[int], # intended and zero-shot class of each prototype
+                     prompt_pred:Sequence[int], # text classifier's class of each accepted prompt, in order
+                     image_labels:Sequence[int], # intended class of each prototype
+                     image_pred:Sequence[int], # zero-shot class of each prototype
                     ) -> dict:
     "The prompt and image error statistics of a run, from its prompts, rejections and zero-shot assignments."
     names = list(classnames); owner = [names.index(c) for c in prompts for _ in prompts[c]]
-    if len(owner) != len(prompt_pred): raise LGCLIPError(f"{len(owner)} prompts but {len(prompt_pred)} prompt predictions")
+    if len(owner) != len(prompt_pred):
+        raise LGCLIPError(f"{len(owner)} prompts but {len(prompt_pred)} prompt predictions")
     pe = {c: len(rejected.get(c, [])) for c in names}
     for o, p in zip(owner, prompt_pred): pe[names[o]] += int(o != p)
     ie = {c: 0 for c in names}
     for l, p in zip(image_labels, image_pred): ie[names[l]] += int(l != p)
-    return error_stats(names, pe, ie, n_prompts=len(owner) + sum(map(len, rejected.values())), n_images=len(image_labels))
+    n_prompts = len(owner) + sum(map(len, rejected.values()))
+    return error_stats(names, pe, ie, n_prompts=n_prompts, n_images=len(image_labels))

@@ -134,8 +134,9 @@ def write_prompts(self:LGCLIP, progress:bool=True) -> PromptSet:
     "Stage 1: the prompts of every class."
     from lgclip.prompts import FileWriter
     c = self.config
-    w = (FileWriter(c.prompts_file, self.domain) if c.prompts_file else TemplateWriter(self.domain) if c.llm == 'template' else
-         LLMWriter(c.llm, c.device, str(self.cache_dir), self.domain, c.max_tries, progress=progress))
+    if c.prompts_file: w = FileWriter(c.prompts_file, self.domain)
+    elif c.llm == 'template': w = TemplateWriter(self.domain)
+    else: w = LLMWriter(c.llm, c.device, str(self.cache_dir), self.domain, c.max_tries, progress=progress)
     return write_prompts(self.classnames, w, c.prompts_per_class, c.seed, self.cache_dir, c.fill)
 
 @patch
@@ -146,12 +147,14 @@ def fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
 @patch
 def _fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
     c = self.config; seed_everything(c.seed); t = time.perf_counter()
-    self.prompts = self.write_prompts(progress); self.seconds['prompts'] = time.perf_counter() - t; t = time.perf_counter()
+    self.prompts = self.write_prompts(progress)
+    self.seconds['prompts'] = time.perf_counter() - t; t = time.perf_counter()
     syn = Synthesizer(c.generator, c.steps, c.guidance, c.image_size, c.batch_size, c.device, c.dtype, self.cache_dir)
     self.bank = syn(self.prompts.prompts, c.n_prototypes, c.seed, progress=progress)
     self.seconds['synthesis'] = time.perf_counter() - t; t = time.perf_counter()
     self.proto_features = self.encoder.encode(self.bank.paths(), progress=progress, desc='prototypes')
-    self.classifier = PrototypeClassifier(self.proto_features, self.bank.labels(self.classnames), self.classnames, c.mode, c.k)
+    labels = self.bank.labels(self.classnames)
+    self.classifier = PrototypeClassifier(self.proto_features, labels, self.classnames, c.mode, c.k)
     self.seconds['encoding'] = time.perf_counter() - t
     return self
 
@@ -250,7 +253,8 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     out = cfg.run_dir()
     ds = get_dataset(cfg.dataset, cfg.data_root, 'test', cfg.download, cfg.max_per_class)
     model = LGCLIP.for_dataset(ds, cfg); domain = model.domain
-    with quiet_libraries(not progress): clip = model.encoder.model()   # loads the backbone first: a missing model fails before any long work
+    # loads the backbone first: a missing model fails before any long work
+    with quiet_libraries(not progress): clip = model.encoder.model()
     model.fit(progress)
     t = time.perf_counter()
     feats = model.encoder.encode(_test_images(ds), progress=progress, desc='test images')

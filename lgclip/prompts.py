@@ -19,10 +19,13 @@ __all__ = ['check_prompt', 'TemplateWriter', 'LLMWriter', 'save_prompts', 'load_
            'write_prompts']
 
 # %% ../nbs/03_prompts.ipynb #8415701d
-_MULTI = re.compile(r"\b(collage|montage|grid of|group of|several|multiple|many|crowd|split screen|watermark|text|logo)\b", re.I)
-_DET = set('a an the one two three four five six this that these those another some its his her their my your our each every'.split())
-_LINK = set(('and or but nor with without in on at of to from by for near next beside behind under over above below into onto '
-             'through across against between among around inside is are was were sits stands lies which who while as than').split())
+_MULTI = re.compile(r"\b(collage|montage|grid of|group of|several|multiple|many|crowd|split screen|watermark|text|logo)\b",
+                    re.I)
+_DET = set(('a an the one two three four five six this that these those another some its his her their my your our '
+            'each every').split())
+_LINK = set(('and or but nor with without in on at of to from by for near next beside behind under over above below '
+             'into onto through across against between among around inside is are was were sits stands lies which who '
+             'while as than').split())
 
 def _name_pattern(name:str) -> str:
     words = [re.escape(w) for w in re.split(r'[\s_]+', name.strip().lower()) if w]
@@ -37,7 +40,8 @@ def _names_as_thing(prompt:str, name:str) -> bool:
     for m in re.finditer(_name_pattern(name), p):
         before = re.findall(r"[a-z0-9]+", p[:m.start()])
         after = re.match(r"\s*([a-z]+)", p[m.end():])
-        opens = bool(before) and (before[-1] in _DET or before[-1].isdigit()) and not re.search(r"[^\sa-z0-9]\s*$", p[:m.start()])
+        opens = (bool(before) and (before[-1] in _DET or before[-1].isdigit())
+                 and not re.search(r"[^\sa-z0-9]\s*$", p[:m.start()]))  # no punctuation between
         closes = after is None or after.group(1) in _LINK
         if opens and closes: return True
     return False
@@ -140,7 +144,8 @@ def __call__(self:LLMWriter, classnames:Sequence[str], n:int, seed:int=0) -> dic
                 for c, replies in self._generate(batch, n, seed*1000 + t*100 + b).items():
                     for r in replies:
                         why = check_prompt(r, c, classnames, max_words=self.max_words) or ('duplicate' if r in accepted[c] else None)
-                        if why: self.rejected[c].append([r, why]); bar.set_postfix(rejected=sum(map(len, self.rejected.values())))
+                        if why:
+                            self.rejected[c].append([r, why]); bar.set_postfix(rejected=sum(map(len, self.rejected.values())))
                         elif len(accepted[c]) < n: accepted[c].append(r); bar.update(1)
         if short := sum(n - len(a) for a in accepted.values()):
             bar.set_description(f'prompts (accepted; {short} short after {self.max_tries} tries)')
@@ -157,14 +162,16 @@ def _read_prompt_file(path:Path):
     if not path.is_file(): raise LGCLIPError(f"no such prompts file: {path}")
     try: text = path.read_bytes().decode('utf-8-sig')
     except UnicodeDecodeError as e:
-        raise LGCLIPError(f"{path} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start}): save it as UTF-8") from None
+        raise LGCLIPError(f"{path} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start}): "
+                          "save it as UTF-8") from None
     try: return json.loads(text)
     except json.JSONDecodeError as e: raise LGCLIPError(f"{path} is not valid JSON: {e}") from None
 
 def load_prompts(path:str|Path, classnames:Sequence[str]|None=None) -> dict[str, list[str]]:
     "Read a CuPL-format prompt file; with `classnames`, its prompts for exactly those classes (matched ignoring case)."
     path = Path(path); d = _read_prompt_file(path)
-    if not isinstance(d, dict) or not all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in d.values()):
+    if not isinstance(d, dict) or not all(isinstance(v, list) and all(isinstance(p, str) for p in v)
+                                          for v in d.values()):
         raise LGCLIPError(f"{path} is not a CuPL prompt file: expected {{class: [prompt, ...]}}")
     if classnames is None: return d
     want = {_key(c): c for c in classnames}; got, extra = {}, []
@@ -195,7 +202,7 @@ class FileWriter:
         if not Path(self.path).is_file(): raise LGCLIPError(f"no such prompts file: {self.path}")
         return {'writer': 'file', 'sha256': file_digest(self.path), 'domain': self.domain, 'max_words': self.max_words}
     def __call__(self, classnames:Sequence[str], n:int, seed:int=0) -> dict[str, list[str]]:
-        "Every prompt of the file that passes `check_prompt`, per class (all of them: `n` and `seed` are for `write_prompts`)."
+        "Every prompt of the file that passes `check_prompt`, per class (all of them; `n`, `seed` are not used)."
         prompts = load_prompts(self.path, classnames)
         accepted = {c: [] for c in classnames}; self.rejected = {c: [] for c in classnames}
         for c in classnames:

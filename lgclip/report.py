@@ -24,7 +24,8 @@ __all__ = ['PAPER', 'load_results', 'result_tables', 'preset_title', 'main_table
 
 # %% ../nbs/11_report.ipynb #402ddb4d
 _ERR = ['n_prompts', 'n_images', 'prompt_errors', 'image_errors', 'classes_with_prompt_errors',
-        'classes_with_image_errors', 'erroneous_classes', 'prompt_error_ratio', 'image_error_ratio', 'erroneous_class_ratio']
+        'classes_with_image_errors', 'erroneous_classes', 'prompt_error_ratio', 'image_error_ratio',
+        'erroneous_class_ratio']
 _KEEP = ('dataset', 'backbone', 'pretrained', 'out_dir', 'cache_dir', 'data_root', 'device')  # not a config difference
 
 def _row(path:Path, root:Path) -> dict:
@@ -44,7 +45,8 @@ def _row(path:Path, root:Path) -> dict:
 
 def _config_label(params:pd.Series) -> pd.Series:
     "Name each run by the parameters that differ between the loaded runs ('' when none do)."
-    flat = [{k: ','.join(map(str, v)) if isinstance(v, (list, tuple)) else str(v) for k, v in p.items()} for p in params]
+    flat = [{k: ','.join(map(str, v)) if isinstance(v, (list, tuple)) else str(v) for k, v in p.items()}
+            for p in params]
     keys = sorted({k for f in flat for k in f})
     varying = [k for k in keys if len({f.get(k) for f in flat}) > 1]
     return pd.Series([' '.join(f"{k}={f.get(k, '-')}" for k in varying) for f in flat], index=params.index)
@@ -99,8 +101,10 @@ def error_table(df:pd.DataFrame) -> pd.DataFrame:
     t = pd.DataFrame({'dataset': df['dataset'], 'backbone': df['model'], 'classes': df['n_classes'],
                       'prompt errors': df['prompt_errors'], 'image errors': df['image_errors'],
                       'classes w/ prompt errors': df['classes_with_prompt_errors'],
-                      'classes w/ image errors': df['classes_with_image_errors'], 'erroneous classes': df['erroneous_classes'],
-                      'prompt error %': df['prompt_error_ratio'].map(_pct), 'image error %': df['image_error_ratio'].map(_pct),
+                      'classes w/ image errors': df['classes_with_image_errors'],
+                      'erroneous classes': df['erroneous_classes'],
+                      'prompt error %': df['prompt_error_ratio'].map(_pct),
+                      'image error %': df['image_error_ratio'].map(_pct),
                       'erroneous class %': df['erroneous_class_ratio'].map(_pct)}).set_index(['dataset', 'backbone'])
     t.attrs['title'] = f"Error statistics (prompt vs image errors) — {preset_title(df)}"
     return t
@@ -172,7 +176,8 @@ def plot_error_stats(df:pd.DataFrame, path:str|Path|None=None) -> ReportFigure:
     with matplotlib.rc_context(_RC):
         axs = fig.subplots(1, 2)
         for ax, d, ylabel in ((axs[0], counts, 'entries'), (axs[1], ratios, '% of classes')):
-            sns.barplot(d, x='dataset', y='value', hue='kind', hue_order=names, errorbar=None, ax=ax, palette='colorblind')
+            sns.barplot(d, x='dataset', y='value', hue='kind', hue_order=names, errorbar=None, ax=ax,
+                        palette='colorblind')
             ax.set(xlabel='', ylabel=ylabel); handles, labels = ax.get_legend_handles_labels(); ax.get_legend().remove()
         fig.legend(handles, labels, loc='outside lower center', ncol=3, frameon=False)
         many = df.groupby('dataset').size().max() > 1
@@ -236,9 +241,11 @@ def write_report(runs_dir:str|Path='runs', # folder searched recursively for res
     out.mkdir(parents=True, exist_ok=True)
     mt, et = main_table(df), error_table(df)
     paths = write_table(mt, out/'main_table') + write_table(et, out/'error_table')
-    csv = df.drop(columns='seconds').to_csv(index=False, float_format='%.6g')  # no timings: a re-run leaves it unchanged
+    # no timings in results.csv: a re-run leaves it unchanged
+    csv = df.drop(columns='seconds').to_csv(index=False, float_format='%.6g')
     paths.append(_write_text(csv, out/'results.csv'))
-    paths += save_figure(plot_accuracy_heatmap(df), out/'accuracy') + save_figure(plot_error_stats(df), out/'error_stats')
+    paths += save_figure(plot_accuracy_heatmap(df), out/'accuracy')
+    paths += save_figure(plot_error_stats(df), out/'error_stats')
     if any((Path(runs_dir)/r/'grid.png').is_file() for r in df['run']):
         paths += save_figure(prototype_grid_figure(runs_dir), out/'prototypes')
     figs = [p.name for p in paths if p.suffix == '.png']

@@ -54,7 +54,27 @@ def test_paper_preset_offline_fails_fast(tmp_path):
 def test_prompt_file_with_unknown_classes(tmp_path, cache):
     f = tmp_path/'cupl.json'; f.write_text(json.dumps({'circle': ['a circle.'], 'cat': ['a cat.']}))
     r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f)
-    assert r.returncode == 2 and "names classes the dataset lacks: 'cat'" in r.stderr and not (tmp_path/'o').exists()
+    assert r.returncode == 2 and "has no prompts for: 'square'" in r.stderr and not (tmp_path/'o').exists()
+
+def test_prompt_file_is_checked(tmp_path, cache):
+    "CuPL-style file: classes in another case, an extra class, refused prompts ('.', '', another class) filled from templates."
+    f = tmp_path/'cupl.json'
+    f.write_text(json.dumps({'Circle': ['a red circle on white paper.', '.'], 'SQUARE': ['a blue square, centered.', ''],
+                             'star': ['a star next to a circle.'], 'triangle': ['a green triangle drawn in ink.'],
+                             'background': ['clutter everywhere']}))
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f, '--max-per-class', '1')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "1 classes not in the dataset left out: 'background'" in r.stderr and 'filled from templates' in r.stderr
+    res = json.loads((tmp_path/'o'/'result.json').read_text())
+    assert res['prompts'] == {'rejected': 3, 'filled_from_templates': 2 + 2 + 3 + 2}  # 3 per class
+    prompts = json.loads((tmp_path/'o'/'prompts.json').read_text())
+    assert prompts['circle'][0] == 'a red circle on white paper.' and 'a star next to a circle.' not in prompts['star']
+    assert 'Loading' not in r.stderr and 'Writing model shards' not in r.stderr   # --quiet silences the libraries' bars
+
+def test_prompt_file_not_utf8(tmp_path, cache):
+    f = tmp_path/'p.json'; f.write_bytes('{"circle": ["un cercle évidé"]}'.encode('latin-1'))
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f)
+    assert r.returncode == 2 and 'is not UTF-8 text' in r.stderr and 'Traceback' not in r.stderr
 
 def _folder(root, corrupt=False, empty=False):
     for c, col in (('red', (220, 20, 20)), ('blue', (20, 20, 220))):
