@@ -1,5 +1,5 @@
 "Notebooks saved through Jupyter's contents manager with the repo's .jupyter config stay byte-identical to the committed ones."
-import copy, json, shutil
+import copy, json, os, shutil, subprocess, sys
 from pathlib import Path
 import nbformat, pytest
 from traitlets.config.loader import PyFileConfigLoader
@@ -65,3 +65,15 @@ def test_notebooks_outside_nbs_keep_their_outputs(tmp_path):
         (root/path).parent.mkdir(parents=True, exist_ok=True)
         cm.save(model, path)
         assert 'hello' in (root/path).read_text() and 'language_info' in json.loads((root/path).read_text())['metadata']
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get('LGCLIP_BROWSER') != '1' or not Path('/usr/bin/chromium').is_file(),
+                    reason='opt-in (LGCLIP_BROWSER=1): needs playwright and /usr/bin/chromium')
+def test_jupyterlab_in_a_browser(tmp_path):
+    "A real JupyterLab in headless Chromium: run all cells of the report, save; figures shown, file unchanged."
+    pytest.importorskip('playwright')
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'lab_check.py'), 'nbs/11_report.ipynb', '--shots', str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res['images'] >= 4 and not res['changed_on_disk'] and res['tracebacks'] == 0
