@@ -44,11 +44,11 @@ def plan(prompts:dict[str, list[str]], n:int, seed:int=0) -> list[Item]:
     return out
 
 # %% ../nbs/04_synthesis.ipynb #d297f32b
-def shard(items:Sequence[Item], rank:int=0, world_size:int=1) -> list[Item]:
-    "The items process `rank` of `world_size` makes."
+def shard(items:Sequence[Item], rank:int=0, world_size:int=1, batch_size:int=1) -> list[list[Item]]:
+    "The batches of the plan (cut every `batch_size` items) that process `rank` of `world_size` makes."
     world_size = check_positive('world_size', world_size)
     if not 0 <= rank < world_size: raise LGCLIPError(f"rank {rank} is outside 0..{world_size-1}")
-    return list(items[rank::world_size])
+    return list(chunked(list(items), batch_size))[rank::world_size]
 
 # %% ../nbs/04_synthesis.ipynb #d331a8c1
 @dataclass
@@ -131,14 +131,17 @@ def __call__(self:Synthesizer, prompts:dict[str, list[str]], n:int=16, seed:int=
     check_positive('batch_size', self.batch_size); check_positive('steps', self.steps)
     if (root/'bank.json').is_file():
         return Bank(root, items, load_json(root/'bank.json')['random_weights'], 0)
-    mine = shard(items, rank, world_size)
-    todo = [it for it in mine if not (root/it.file).is_file()]
-    made = 0
-    with tqdm(total=len(mine), initial=len(mine) - len(todo), desc=f'synthesis {rank}/{world_size}' if world_size > 1 else 'synthesis',
-              disable=not progress, unit='img') as bar:
-        for batch in chunked(todo, self.batch_size):
-            for it, img in zip(batch, self.render(batch)): _save_png(img, root/it.file)
-            made += len(batch); bar.update(len(batch))
+    mine = shard(items, rank, world_size, self.batch_size)
+    missing = lambda b: [it for it in b if not (root/it.file).is_file()]
+    todo = [b for b in mine if missing(b)]
+    made, total = 0, sum(map(len, mine))
+    with tqdm(total=total, initial=total - sum(len(missing(b)) for b in todo),
+              desc=f'synthesis {rank}/{world_size}' if world_size > 1 else 'synthesis', disable=not progress, unit='img') as bar:
+        for batch in todo:   # a whole batch of the plan, so every image is made in the same company as always
+            new = missing(batch)
+            for it, img in zip(batch, self.render(batch)):
+                if it in new: _save_png(img, root/it.file)
+            made += len(new); bar.update(len(new))
             if world_size == 1: write_manifests(root, items, settings, {it.classname for it in batch})
     from lgclip.models import is_random_weights
     rnd = getattr(self.generator, 'random_weights', None)

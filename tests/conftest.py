@@ -16,3 +16,15 @@ def lgclip_cli(*args, cwd=None, timeout=600):
     "Run the installed `lgclip` console script; return the CompletedProcess."
     exe = Path(sys.executable).with_name('lgclip')
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=os.environ.copy())
+
+def pytest_addoption(parser):
+    parser.addoption('--slow', action='store_true', default=False, help='also run tests marked slow (retraining, browsers)')
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: long tests (minutes); skipped unless --slow or LGCLIP_SLOW=1')
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--slow') or os.environ.get('LGCLIP_SLOW') == '1': return
+    skip = pytest.mark.skip(reason='slow: run with --slow or LGCLIP_SLOW=1')
+    for it in items:
+        if 'slow' in it.keywords: it.add_marker(skip)
