@@ -25,6 +25,7 @@ def _config_args(p:argparse.ArgumentParser):
     p.add_argument('--pretrained', help='open_clip pretrained tag or checkpoint path'); p.add_argument('--scales', help="grid sizes, e.g. '1,2'")
     p.add_argument('--mode', help='mean, max or knn'); p.add_argument('--k', type=int); p.add_argument('--seed', type=int)
     p.add_argument('--batch-size', type=int); p.add_argument('--encode-batch-size', type=int)
+    p.add_argument('--workers', type=int, help='processes decoding images for encoding (default: one per core; 0: none)')
     p.add_argument('--device', help="'auto', 'cpu' or 'cuda[:N]'"); p.add_argument('--dtype', help="'auto', 'fp16', 'bf16' or 'fp32'")
     p.add_argument('--cache-dir', help='cache folder (default $LGCLIP_CACHE or ~/.cache/lgclip)'); p.add_argument('--out-dir', help='result folder')
     p.add_argument('--quiet', action='store_true', help='no progress bars')

@@ -15,8 +15,8 @@ from .core import (LGCLIPError, check_classnames, check_positive, parse_scales, 
                          get_device)
 from .models import load_clip, default_cache_dir
 from .prompts import TemplateWriter, LLMWriter, write_prompts, load_prompts, save_prompts, PromptSet
-from .synthesis import Synthesizer
-from .encoding import Encoder, to_pil
+from .synthesis import Synthesizer, check_image_size
+from .encoding import Encoder, to_pil, check_workers
 from .classify import PrototypeClassifier, TextClassifier, text_features, load_bank, MODES, TEMPLATES
 from .evaluate import classification_metrics, attribute_errors
 
@@ -60,6 +60,7 @@ class Config:
     seed: int = 0
     batch_size: int = 8 # images per diffusion call
     encode_batch_size: int = 64 # crops per CLIP forward pass
+    workers: int|None = None # processes decoding images for encoding (None: one per core; 0: none)
     device: str = 'auto'
     dtype: str = 'auto'
     cache_dir: str|None = None
@@ -76,7 +77,8 @@ class Config:
         "Check every setting; return self."
         for n in ('prompts_per_class', 'n_prototypes', 'steps', 'k', 'batch_size', 'encode_batch_size', 'max_tries'): check_positive(n, getattr(self, n))
         if self.max_per_class is not None: check_positive('max_per_class', self.max_per_class)
-        if self.image_size is not None: check_positive('image_size', self.image_size)
+        check_image_size(self.image_size)
+        check_workers(self.workers)
         self.scales = parse_scales(self.scales)
         if self.scale_weights is not None: self.scale_weights = tuple(self.scale_weights)
         if self.mode not in MODES: raise LGCLIPError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
@@ -95,7 +97,8 @@ class LGCLIP:
         self.config = (config or Config.from_preset(settings.pop('preset', 'tiny'), **settings)).check()
         c = self.config
         self.domain, self.cache_dir = domain, Path(c.cache_dir or default_cache_dir())
-        self.encoder = Encoder(c.backbone, c.pretrained, c.scales, c.scale_weights, c.encode_batch_size, c.device, c.dtype, self.cache_dir)
+        self.encoder = Encoder(c.backbone, c.pretrained, c.scales, c.scale_weights, c.encode_batch_size, c.device, c.dtype,
+                               self.cache_dir, workers=c.workers)
         self.prompts = self.bank = self.classifier = None
         self.seconds = {}
 
@@ -258,7 +261,8 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     model.fit(progress)
     t = time.perf_counter()
     feats = model.encoder.encode(_test_images(ds), progress=progress, desc='test images')
-    base = model.encoder if 1 in cfg.scales else Encoder(cfg.backbone, cfg.pretrained, (1,), None, cfg.encode_batch_size, cfg.device, cfg.dtype, model.cache_dir, clip)
+    base = model.encoder if 1 in cfg.scales else Encoder(cfg.backbone, cfg.pretrained, (1,), None, cfg.encode_batch_size,
+                                                         cfg.device, cfg.dtype, model.cache_dir, clip, workers=cfg.workers)
     feats1 = base.encode(_test_images(ds), progress=progress, desc='test images (1 scale)', scale=1)
     proto1 = base.encode(model.bank.paths(), progress=False, scale=1)
     seconds = {**model.seconds, 'encoding': model.seconds['encoding'] + time.perf_counter() - t}; t = time.perf_counter()
