@@ -149,7 +149,7 @@ def crop_params(w:int, h:int, boxes:Sequence[tuple], size:int, offset:int=0) -> 
         rows.append((offset, w, x0, y0, x1 - x0, y1 - y0, rw, rh, int(round((rw - size) / 2.0)), int(round((rh - size) / 2.0))))
     return torch.tensor(rows, dtype=torch.int64)
 
-# %% ../nbs/05_encoding.ipynb #461af8be
+# %% ../nbs/05_encoding.ipynb #181fd8b2
 def _filter(kind:str, x:torch.Tensor) -> torch.Tensor:
     "Pillow's bicubic (a = -0.5) or bilinear filter, one tensor operation per C operation, in its order."
     x = x.abs()
@@ -177,6 +177,54 @@ def _taps(n_in:torch.Tensor, n_out:torch.Tensor, first:torch.Tensor, size:int, k
     idx = torch.where(t < n[..., None], lo[..., None] + t, lo[..., None]).long()
     return idx, w
 
+def _pillow_picks_order() -> bool:
+    "Whether this Pillow runs the vertical pass first when the height shrinks much more than the width (Pillow 13 does)."
+    global _PICKS
+    if _PICKS is None:
+        a = np.random.default_rng(0).integers(0, 256, (40, 6, 3), dtype=np.uint8)
+        theirs = torch.from_numpy(np.array(Image.fromarray(a).resize((5, 9), Image.Resampling.BICUBIC)))
+        p = torch.tensor([[0, 6, 0, 0, 6, 40, 5, 9, 0, 0]])
+        _PICKS = torch.equal(_resample(torch.from_numpy(a).reshape(-1, 3), p, (9, 5), 'bicubic', True)[0], theirs)
+    return _PICKS
+
+_PICKS = None
+
+def _resample(pixels, p, out, kind, vfirst:bool, budget:int=1 << 23) -> torch.Tensor:
+    "Crops `p` (all resampled in one pass order) to `out = (rows, cols)` kept of their resized size: (N, rows, cols, 3)."
+    dev = pixels.device
+    off, iw, x0, y0, cw, ch, rw, rh, left, top = p.unbind(1)
+    ih, wh = _taps(cw, rw, left, out[1], kind)      # along rows: the output columns kept
+    iv, wv = _taps(ch, rh, top, out[0], kind)       # along columns: the output rows kept
+    keep, far = (ih, iv) if vfirst else (iv, ih)    # the second pass's taps say which input lines the first computes
+    lo, hi = keep.amin((1, 2)), keep.amax((1, 2)) + 1
+    span = (hi - lo).tolist(); res, a = [], 0
+    while a < len(span):
+        b = a + 1
+        while b < len(span) and (b + 1 - a) * max(span[a:b + 1]) * max(out) <= budget: b += 1
+        m, n, s = max(span[a:b]), b - a, slice(a, b)
+        lines = torch.minimum(lo[s, None] + torch.arange(m, device=dev), hi[s, None] - 1)   # (n, m)
+        if vfirst:   # columns `lines`, output rows: taps iv
+            shape = (n, out[0], m, 3)
+            at = lambda t: off[s, None, None] + (y0[s, None, None] + iv[s, :, t, None]) * iw[s, None, None] \
+                           + (x0[s, None] + lines)[:, None, :]
+            w1 = lambda t: wv[s, :, t, None, None]
+        else:        # rows `lines`, output columns: taps ih
+            shape = (n, m, out[1], 3)
+            at = lambda t: off[s, None, None] + (y0[s, None] + lines)[:, :, None] * iw[s, None, None] \
+                           + (x0[s, None, None] + ih[s, None, :, t])
+            w1 = lambda t: wh[s, None, :, t, None]
+        acc = torch.full(shape, 1 << 21, dtype=torch.int32, device=dev)
+        for t in range((iv if vfirst else ih).shape[2]): acc += pixels[at(t)].to(torch.int32) * w1(t)
+        mid = (acc >> 22).clamp_(0, 255); del acc
+        acc = torch.full((n, out[0], out[1], 3), 1 << 21, dtype=torch.int32, device=dev)
+        ni = torch.arange(n, device=dev)[:, None, None]
+        for t in range(keep.shape[2]):
+            k = keep[s, :, t] - lo[s, None]
+            if vfirst: acc += mid[ni, torch.arange(out[0], device=dev)[None, :, None], k[:, None, :]] * wh[s, None, :, t, None]
+            else: acc += mid[ni, k[:, :, None], torch.arange(out[1], device=dev)[None, None, :]] * wv[s, :, t, None, None]
+        res.append((acc >> 22).clamp_(0, 255).to(torch.uint8)); a = b
+    return torch.cat(res)
+
 def resample(pixels:torch.Tensor, # (P, 3) uint8: the images' pixels, row by row, one image after another
              params:torch.Tensor, # (N, 10) int64 from `crop_params`, offsets into `pixels`
              size:int, # the square side of the output
@@ -184,28 +232,13 @@ def resample(pixels:torch.Tensor, # (P, 3) uint8: the images' pixels, row by row
              budget:int=1 << 23, # first-pass positions computed at once (bounds memory)
             ) -> torch.Tensor:
     "Crops resized (shortest side to `size`) and centre-cropped as open_clip does with Pillow, bit for bit: (N, s, s, 3)."
-    dev = pixels.device; p = params.to(dev)
-    off, iw, x0, y0, cw, ch, rw, rh, left, top = p.unbind(1)
-    ih, wh = _taps(cw, rw, left, size, kind)      # along rows: output columns
-    iv, wv = _taps(ch, rh, top, size, kind)       # along columns: output rows
-    r0, r1 = iv.amin((1, 2)), iv.amax((1, 2)) + 1  # input rows the second pass reads
-    hr = (r1 - r0).tolist(); out, a = [], 0
-    while a < len(hr):
-        b = a + 1
-        while b < len(hr) and (b + 1 - a) * max(hr[a:b + 1]) * size <= budget: b += 1
-        m, n = max(hr[a:b]), b - a; s = slice(a, b)
-        rows = torch.minimum(r0[s, None] + torch.arange(m, device=dev), r1[s, None] - 1)
-        lin = off[s, None] + (y0[s, None] + rows) * iw[s, None]
-        acc = torch.full((n, m, size, 3), 1 << 21, dtype=torch.int32, device=dev)
-        for t in range(ih.shape[2]):
-            acc += pixels[lin[:, :, None] + (x0[s, None] + ih[s, :, t])[:, None, :]].to(torch.int32) * wh[s, None, :, t, None]
-        mid = (acc >> 22).clamp_(0, 255); del acc
-        acc = torch.full((n, size, size, 3), 1 << 21, dtype=torch.int32, device=dev)
-        ni, xi = torch.arange(n, device=dev)[:, None, None], torch.arange(size, device=dev)[None, None, :]
-        for t in range(iv.shape[2]):
-            acc += mid[ni, (iv[s, :, t] - r0[s, None])[:, :, None], xi] * wv[s, :, t, None, None]
-        out.append((acc >> 22).clamp_(0, 255).to(torch.uint8)); a = b
-    return torch.cat(out)
+    p = params.to(pixels.device); cw, ch, rw, rh = p[:, 4], p[:, 5], p[:, 6], p[:, 7]
+    vfirst = ((ch > rh) & ((ch - rh) > (cw - rw) * 2)) if _pillow_picks_order() else torch.zeros_like(cw, dtype=torch.bool)
+    out = torch.empty((len(p), size, size, 3), dtype=torch.uint8, device=pixels.device)
+    for flag in (False, True):
+        idx = (vfirst == flag).nonzero()[:, 0]
+        if len(idx): out[idx] = _resample(pixels, p[idx], (size, size), kind, flag, budget)
+    return out
 
 def pack(images:Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
     "(H, W, 3) uint8 images as one `(P, 3)` pixel buffer, and where each image starts."

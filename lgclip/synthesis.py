@@ -17,7 +17,7 @@ from .core import (LGCLIPError, check_positive, cache_key, atomic_write, save_js
 
 # %% auto #0
 __all__ = ['LAYOUT', 'LEASE', 'HEARTBEAT', 'POLL', 'Item', 'slug', 'plan', 'shard', 'check_image_size', 'Synthesizer',
-           'check_batch', 'write_manifests', 'read_manifest', 'Claims', 'Bank', 'verify_cache']
+           'bank_batch_size', 'check_batch', 'write_manifests', 'read_manifest', 'Claims', 'Bank', 'verify_cache']
 
 # %% ../nbs/04_synthesis.ipynb #3c365fbf
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def render(self:Synthesizer, batch:Sequence[Item]) -> list[Image.Image]:
                    generator=gens, output_type='pil', **kw)
     return out.images
 
-# %% ../nbs/04_synthesis.ipynb #d89e7a7c
+# %% ../nbs/04_synthesis.ipynb #2ae73e2c
 _DIGESTS = {}   # (path, size, mtime, inode) -> sha256, so a process hashes an unchanged file once
 
 def _sha(path:Path) -> str|None:
@@ -134,15 +134,30 @@ def _record_path(root:Path, b:int) -> Path: return root/'batches'/f'{b:06d}.json
 
 def _entry(it:Item, sha:str) -> dict: return {**asdict(it), 'sha256': sha}
 
-def check_batch(root:Path, b:int, batch:Sequence[Item], digests:dict, quiet:bool=False) -> bool:
+def _record(b:int, batch_size:int, batch:Sequence[Item], shas:Sequence[str]) -> dict:
+    return {'batch': b, 'batch_size': batch_size, 'items': [_entry(it, s) for it, s in zip(batch, shas)]}
+
+def _read_record(p:Path, b:int, batch_size:int, batch:Sequence[Item]) -> list[str]|None:
+    "The image digests in record `p` when it is the record of batch `b` of the plan, else None."
+    try:
+        rec = json.loads(p.read_text(encoding='utf-8')); shas = [e['sha256'] for e in rec['items']]
+        return shas if rec == _record(b, batch_size, batch, shas) and all(isinstance(s, str) for s in shas) else None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError): return None
+
+def bank_batch_size(root:Path, default:int) -> int:
+    "The batch size a bank was begun with (its records say so), so that a resumed bank keeps its batches."
+    for p in sorted((root/'batches').glob('*.json'))[:3]:
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            bs = json.loads(p.read_text(encoding='utf-8'))['batch_size']
+            if isinstance(bs, int) and not isinstance(bs, bool) and bs > 0: return bs
+    return default
+
+def check_batch(root:Path, b:int, batch_size:int, batch:Sequence[Item], digests:dict, quiet:bool=False) -> bool:
     "True when batch `b` has a record that fits the plan and images that match it (their digests go into `digests`)."
     p = _record_path(root, b)
     if not p.is_file(): return False
-    try:
-        rec = json.loads(p.read_text(encoding='utf-8'))
-        shas = [e.pop('sha256') for e in rec['items']]
-        assert rec['items'] == [asdict(it) for it in batch] and all(isinstance(s, str) for s in shas)
-    except (ValueError, KeyError, TypeError, AttributeError, AssertionError, UnicodeDecodeError):
+    shas = _read_record(p, b, batch_size, batch)
+    if shas is None:
         if not quiet: set_aside(p, 'not the record of this batch of the plan')
         return False
     ok = True
@@ -169,9 +184,9 @@ def read_manifest(root:str|Path) -> list[dict]:
     root = Path(root)
     return [json.loads(l) for m in sorted(root.glob('*/manifest.jsonl')) for l in m.read_text().splitlines() if l.strip()]
 
-# %% ../nbs/04_synthesis.ipynb #3428d8d2
-def _bank_problems(root:Path, items:Sequence[Item], request:dict) -> list[tuple[Path, str]]:
-    "Files of a finished bank that do not verify, with why."
+# %% ../nbs/04_synthesis.ipynb #6b56278d
+def _bank_problems(root:Path, items:Sequence[Item], request:dict, batch_size:int, digests:dict) -> list[tuple[Path, str]]:
+    "Files of a finished bank that do not verify, with why; the digests of the images that do go into `digests`."
     try:
         bank = load_json(root/'bank.json')
         assert isinstance(bank, dict) and {k: bank.get(k) for k in request} == request
@@ -188,6 +203,10 @@ def _bank_problems(root:Path, items:Sequence[Item], request:dict) -> list[tuple[
         for it, line in zip(its, lines):
             if not isinstance(line, dict) or _sha(root/it.file) != line.get('sha256'):
                 bad.append((root/it.file, 'missing, or contents differ from the sha256 recorded in its manifest'))
+            else: digests[it.file] = line['sha256']
+    for b, batch in enumerate(chunked(list(items), batch_size)):
+        if all(it.file in digests for it in batch) and _read_record(_record_path(root, b), b, batch_size, batch) is None:
+            bad.append((_record_path(root, b), 'missing, or not the record of this batch of the plan'))
     return bad
 
 # %% ../nbs/04_synthesis.ipynb #414fa822
@@ -244,7 +263,7 @@ class Claims:
         "How many live processes work on this bank (this one included)."
         return sum(not self.stale(p) for p in self.folder.glob('proc-*.claim'))
 
-# %% ../nbs/04_synthesis.ipynb #734d4481
+# %% ../nbs/04_synthesis.ipynb #7c185a48
 @patch
 def join(self:Claims):
     "Register this process and start refreshing its claims."
@@ -260,13 +279,17 @@ def leave(self:Claims):
     "Release every claim of this process."
     self._stop.set()
     for p in list(self.mine): self.release(p.name.removesuffix('.claim'))
+    for p in self.folder.glob('proc-*.claim'):   # processes that died on this bank
+        if self.stale(p):
+            with contextlib.suppress(FileNotFoundError): p.unlink()
     with contextlib.suppress(OSError): self.folder.rmdir()
 
-# %% ../nbs/04_synthesis.ipynb #fe8c5312
+# %% ../nbs/04_synthesis.ipynb #0a33957c
 class _Writer:
     "Writes rendered batches (images, record, manifests) in a thread."
-    def __init__(self, root:Path, items, settings:dict, digests:dict, claims:Claims, manifests:bool, bar=None):
-        self.root, self.items, self.settings, self.digests = root, items, settings, digests
+    def __init__(self, root:Path, items, batch_size:int, settings:dict, digests:dict, claims:Claims, manifests:bool,
+                 bar=None):
+        self.root, self.items, self.batch_size, self.settings, self.digests = root, items, batch_size, settings, digests
         self.claims, self.manifests, self.bar = claims, manifests, bar
         self.made, self.done, self.error = 0, set(), None
         self.q = queue.Queue(maxsize=2); self.thread = threading.Thread(target=self._run, daemon=True)
@@ -283,7 +306,7 @@ class _Writer:
                 with atomic_write(self.root/it.file, 'wb') as f: f.write(data)
                 st = (self.root/it.file).stat(); self.made += 1
                 _DIGESTS[str(self.root/it.file), st.st_size, st.st_mtime_ns, st.st_ino] = sha
-        save_json({'batch': b, 'items': [_entry(it, s) for it, s in zip(batch, shas)]}, _record_path(self.root, b))
+        save_json(_record(b, self.batch_size, batch, shas), _record_path(self.root, b))
         self.digests.update({it.file: s for it, s in zip(batch, shas)}); self.done.add(b)
         if self.manifests: write_manifests(self.root, self.items, self.settings, self.digests, {it.classname for it in batch})
         self.claims.release(f'{b:06d}')
@@ -298,7 +321,7 @@ class _Writer:
         self.q.put(None); self.thread.join()
         if self.error: raise self.error
 
-# %% ../nbs/04_synthesis.ipynb #dab81ebd
+# %% ../nbs/04_synthesis.ipynb #9a3dc80b
 @dataclass
 class Bank:
     "A finished prototype bank: its folder, the plan it holds, and whether its generator had random weights."
@@ -318,9 +341,11 @@ def _random_weights(self:Synthesizer) -> bool:
 @patch
 def _threads(self:Synthesizer, claims:Claims, base:int):
     "On a CPU, a fair share of the cores for each process working on this bank."
-    if get_device(self.device).type == 'cpu': torch.set_num_threads(max(1, base // max(1, claims.processes())))
+    if get_device(self.device).type != 'cpu': return
+    n = max(1, base // max(1, claims.processes()))
+    if n != torch.get_num_threads(): torch.set_num_threads(n)
 
-# %% ../nbs/04_synthesis.ipynb #54d4c8a8
+# %% ../nbs/04_synthesis.ipynb #17350c3e
 @patch
 def __call__(self:Synthesizer, prompts:dict[str, list[str]], n:int=16, seed:int=0, rank:int=0, world_size:int=1,
              progress:bool=True) -> Bank:
@@ -330,14 +355,19 @@ def __call__(self:Synthesizer, prompts:dict[str, list[str]], n:int=16, seed:int=
     check_positive('batch_size', self.batch_size); check_positive('steps', self.steps)
     shard(items, rank, world_size, self.batch_size)   # checks rank and world_size
     request = {'n': n, 'seed': seed, 'classes': list(prompts), 'images': len(items)}
+    bs = bank_batch_size(root, self.batch_size); batches, digests = list(chunked(items, bs)), {}
     if (root/'bank.json').exists():
-        bad = _bank_problems(root, items, request)
-        if not bad: return Bank(root, items, load_json(root/'bank.json')['random_weights'], 0)
+        bad = _bank_problems(root, items, request, bs, digests)
+        if all(p.parent.name == 'batches' for p, _ in bad):   # at most records are bad: rewrite them from the manifests
+            for p, why in bad:
+                set_aside(p, why); b = int(p.stem)
+                save_json(_record(b, bs, batches[b], [digests[it.file] for it in batches[b]]), p)
+            return Bank(root, items, load_json(root/'bank.json')['random_weights'], 0)
         for p, why in bad:
             if p.suffix != '.png': set_aside(p, why)   # an image is set aside below, against its batch's record
+        digests = {}
     sweep_stale(root, recursive=True)
-    batches, digests = list(chunked(items, self.batch_size)), {}
-    done = {b for b, batch in enumerate(batches) if check_batch(root, b, batch, digests)}
+    done = {b for b, batch in enumerate(batches) if check_batch(root, b, bs, batch, digests)}
     share = list(range(rank, len(batches), world_size)); todo = [b for b in share if b not in done]
     claims, base = Claims(self.cache_root()/'locks'/'synthesis'/root.name), torch.get_num_threads()
     total = sum(len(batches[b]) for b in share)
@@ -345,23 +375,24 @@ def __call__(self:Synthesizer, prompts:dict[str, list[str]], n:int=16, seed:int=
     with tqdm(total=total, initial=total - sum(len(batches[b]) for b in todo), desc=desc, disable=not progress,
               unit='img') as bar:
         if todo: claims.join()
-        writer, handed = _Writer(root, items, settings, digests, claims, world_size == 1, bar), set()
+        writer, handed = _Writer(root, items, bs, settings, digests, claims, world_size == 1, bar), set()
         try:
             while todo:
                 for b in todo:
                     if b in handed or not claims.take(f'{b:06d}'): continue
-                    if check_batch(root, b, batches[b], digests, quiet=True):   # finished by another meanwhile
+                    if check_batch(root, b, bs, batches[b], digests, quiet=True):   # finished by another meanwhile
                         claims.release(f'{b:06d}'); handed.add(b); bar.update(len(batches[b])); continue
                     self._threads(claims, base)
                     writer.put(b, batches[b], self.render(batches[b])); handed.add(b)
-                todo = [b for b in todo if b not in handed and not check_batch(root, b, batches[b], digests, True)]
+                todo = [b for b in todo if b not in handed and not check_batch(root, b, bs, batches[b], digests, True)]
                 if not todo or world_size > 1: break
                 time.sleep(POLL)   # other processes render these: wait for their records, or their claims to go stale
         finally:
             try: writer.close()
             finally:
-                claims.leave(); torch.set_num_threads(base)
-    complete = all(check_batch(root, b, batch, digests, quiet=True) for b, batch in enumerate(batches))
+                claims.leave()
+                if torch.get_num_threads() != base: torch.set_num_threads(base)
+    complete = all(check_batch(root, b, bs, batch, digests, quiet=True) for b, batch in enumerate(batches))
     rnd = self._random_weights()
     if complete:
         write_manifests(root, items, settings, digests)
@@ -370,20 +401,20 @@ def __call__(self:Synthesizer, prompts:dict[str, list[str]], n:int=16, seed:int=
                    'manifests': {f: _sha(root/f/'manifest.jsonl') for f in folders}}, root/'bank.json')
     return Bank(root, items, rnd, writer.made)
 
-# %% ../nbs/04_synthesis.ipynb #a1c73c4a
+# %% ../nbs/04_synthesis.ipynb #971b17b5
 def _bank_files(root:Path) -> list[tuple[Path, str]]:
     "Files of one bank folder that do not verify against its records, manifests and bank.json."
     bad, shas = [], {}
     for rec in sorted((root/'batches').glob('*.json')):
         try:
-            entries = json.loads(rec.read_text(encoding='utf-8'))['items']
+            r = json.loads(rec.read_text(encoding='utf-8')); entries = r['items']
+            assert isinstance(r['batch_size'], int) and r['batch'] == int(rec.stem)
             assert all(isinstance(e['file'], str) and isinstance(e['sha256'], str) for e in entries)
         except (ValueError, KeyError, TypeError, AssertionError, UnicodeDecodeError):
             bad.append((rec, 'not a batch record')); continue
         for e in entries:
             f = root/e['file']; shas[e['file']] = e['sha256']
-            if f.exists() and _sha(f) != e['sha256']:
-                bad.append((f, 'contents differ from the sha256 recorded when it was written'))
+            if _sha(f) != e['sha256']: bad.append((f, 'missing, or contents differ from the sha256 recorded when written'))
     bank = None
     if (root/'bank.json').exists():
         try:
