@@ -337,7 +337,12 @@ def _collate(items):
     params[:, 0] = torch.repeat_interleave(torch.tensor(offs), torch.tensor([len(p) for _, _, p in items]))
     return js, pixels, params
 
-# %% ../nbs/05_encoding.ipynb #2c0cd81f
+# %% ../nbs/05_encoding.ipynb #60ccaa79
+def _picklable(x) -> bool:
+    import pickle
+    try: pickle.dumps(x); return True
+    except Exception: return False
+
 @patch
 def _prep(self:Encoder) -> Preprocess:
     if getattr(self, '_split', None) is None: self._split = split_preprocess(self.model().extra[0])
@@ -358,25 +363,41 @@ def _embed(self:Encoder, images:Sequence, todo:list, progress=None):
     clip = self.model(); model = clip.model; prep = self._prep(); on_device = self._on_device()
     dev, dt = next(model.parameters()).device, get_dtype(get_device(self.device), self.dtype)
     per_item = max(sum(k * k for k in ks) for _, ks in todo)
-    b = max(1, self.batch_size // per_item)
+    b = max(1, min(32, self.batch_size // per_item))   # images per loader batch; forward batches gather several
     workers = default_workers(self.device) if self.workers is None else self.workers
     workers = 0 if len(todo) <= b else min(workers, math.ceil(len(todo) / b))
+    if workers and torch.multiprocessing.get_start_method() != 'fork' and not _picklable(images):
+        warn(f"these images ({type(images).__name__}) cannot be sent to worker processes started by "
+             f"'{torch.multiprocessing.get_start_method()}'; decoding them in this process")
+        workers = 0
     loader = torch.utils.data.DataLoader(_CropSet(images, todo, prep, on_device), batch_size=b, num_workers=workers,
-                                         collate_fn=_collate, pin_memory=dev.type == 'cuda',
-                                         prefetch_factor=4 if workers else None)
+                                         collate_fn=_collate, pin_memory=dev.type == 'cuda')
+    pending, crops = [], 0
     with torch.inference_mode():
         for js, x, params in loader:
             if js == 'error': raise LGCLIPError(x)
-            x = x.to(dev, non_blocking=True)
-            if on_device: x = resample(x, params, prep.size, prep.interpolation)
-            x = x if prep.whole is not None else to_input(x, prep)
-            bs = self.batch_size
-            e = torch.cat([self._forward(model, x[i:i + bs].to(dt)) for i in range(0, len(x), bs)])
-            n = 0
-            for j in js:
-                for k in todo[j][1]:
-                    yield j, k, e[n:n + k * k].mean(0); n += k * k
-            if progress is not None: progress.update(len(js))
+            pending.append((js, x.to(dev, non_blocking=True), params)); crops += len(x) if params is None else len(params)
+            if crops >= self.batch_size:
+                yield from self._flush(model, prep, on_device, dt, todo, pending, progress); pending, crops = [], 0
+        if pending: yield from self._flush(model, prep, on_device, dt, todo, pending, progress)
+
+@patch
+def _flush(self:Encoder, model, prep, on_device, dt, todo, pending, progress):
+    "Embed the crops of the loader batches in `pending`, in forward passes of `batch_size` crops."
+    if on_device:   # one resampling call for all: the pixel buffers joined, the crops' offsets moved along
+        starts = np.cumsum([0] + [len(x) for _, x, _ in pending[:-1]]).tolist()
+        params = torch.cat([p + torch.tensor([s] + [0] * 9) for (_, _, p), s in zip(pending, starts)])
+        x = resample(torch.cat([x for _, x, _ in pending]), params, prep.size, prep.interpolation)
+    else: x = torch.cat([x for _, x, _ in pending])
+    x = x if prep.whole is not None else to_input(x, prep)
+    bs = self.batch_size
+    e = torch.cat([self._forward(model, x[i:i + bs].to(dt)) for i in range(0, len(x), bs)])
+    n = 0
+    for js, _, _ in pending:
+        for j in js:
+            for k in todo[j][1]:
+                yield j, k, e[n:n + k * k].mean(0); n += k * k
+        if progress is not None: progress.update(len(js))
 
 @patch
 def _forward(self:Encoder, model, x:torch.Tensor) -> torch.Tensor:
@@ -404,7 +425,7 @@ def embed(self:Encoder, images:Sequence) -> torch.Tensor:
     "Multi-scale embeddings `(N, D)` of `images`."
     return self.combine(self.embed_scales(images))
 
-# %% ../nbs/05_encoding.ipynb #544aefcf
+# %% ../nbs/05_encoding.ipynb #dd608659
 def crop_sheet(img:Image.Image, scales:Sequence[int], prep:Preprocess, gap:int=4) -> Image.Image:
     "One picture of the crops the tower sees: one panel per scale, its `k×k` cells in their places."
     img = to_pil(img); s = prep.size or 224
@@ -414,10 +435,13 @@ def crop_sheet(img:Image.Image, scales:Sequence[int], prep:Preprocess, gap:int=4
         panel = Image.new('RGB', (side, side), 'white')
         for n, c in enumerate(crops): panel.paste(c, ((n % k) * (s + gap), (n // k) * (s + gap)))
         panels.append(panel.resize((2 * s, 2 * s)) if k == 1 else panel)
-    sheet = Image.new('RGB', (sum(p.width for p in panels) + gap * 4 * (len(panels) - 1), max(p.height for p in panels)),
+    from PIL import ImageDraw
+    sheet = Image.new('RGB', (sum(p.width for p in panels) + gap * 4 * (len(panels) - 1), max(p.height for p in panels) + 14),
                       'white')
-    x = 0
-    for p in panels: sheet.paste(p, (x, 0)); x += p.width + gap * 4
+    x, draw = 0, ImageDraw.Draw(sheet)
+    for k, p in zip(scales, panels):
+        draw.text((x, 1), f'scale {k}' + (f': {k}x{k} cells' if k > 1 else ': the whole image'), fill='black')
+        sheet.paste(p, (x, 14)); x += p.width + gap * 4
     return sheet
 
 # %% ../nbs/05_encoding.ipynb #71a6d5f5
