@@ -10,7 +10,7 @@ CPU (always), each against the target of issue 9:
 GPU (where CUDA exists; skipped otherwise): the same ratios for ViT-B/32 and ViT-L/14 on a few thousand JPEGs
 (fp16, batch 512, crops resampled on the GPU), and synthesis at SD-Turbo's shape (512 px, 1 step).
 Random weights throughout: speed does not depend on weight values.
-Usage: python bench/bench.py [--images 64] [--gpu-images 3000] [--reps 3] [--out bench/results.json]"""
+Usage: python bench/bench.py [--images 128] [--gpu-images 3000] [--reps 3] [--out bench/results.json]"""
 import argparse, json, os, platform, random, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -81,11 +81,11 @@ def today_prep_only(clip, files, scales) -> None:
         with Image.open(p) as im: im.load(); im = im.convert('RGB')
         torch.stack([pre(c) for k in scales for c in grid_crops(im, k)])
 
-def tower_on_ready(clip, files, batch, dev, dt, crops_per_image=1):
+def tower_on_ready(clip, files, batch, dev, dt, crops_per_image=1, ready=None):
     "A function running the bare tower on preprocessed tensors (made once, beforehand) of `files`."
     pre, model = clip.extra[0], clip.model
-    ready = torch.stack([pre(Image.open(p).convert('RGB')) for p in files]).to(dev, dt)
-    ready = ready.repeat_interleave(crops_per_image, 0)
+    if ready is None: ready = torch.stack([pre(Image.open(p).convert('RGB')) for p in files])
+    ready = ready.to(dev, dt).repeat_interleave(crops_per_image, 0)
     def run():
         with torch.inference_mode():
             for i in range(0, len(ready), batch): model.encode_image(ready[i:i + batch])
@@ -98,24 +98,27 @@ def bench_cpu(res, n, reps, tmp):
     # 1. ViT-B-32 encode of JPEG files vs the tower on ready tensors
     vit = load_clip('ViT-B-32', 'random', 'cpu')
     enc = Encoder('ViT-B-32', scales=(1,), batch_size=32, device='cpu', clip=vit)
-    t = median_times({'tower': tower_on_ready(vit, files, 32, 'cpu', torch.float32), 'encode': lambda: enc.embed(files)},
-                     reps)
+    tower = tower_on_ready(vit, files, 32, 'cpu', torch.float32)
+    t = median_times({'tower': tower, 'encode': lambda: enc.embed(files)}, reps)
     res['vitb32_encode_vs_tower'] = {'images': n, 'batch': 32, 'workers': default_workers('cpu'),
-                                     'tower_img_per_s': round(n / t['tower'], 2), 'encode_img_per_s': round(n / t['encode'], 2),
+                                     'tower_img_per_s': round(n / t['tower'], 2),
+                                     'encode_img_per_s': round(n / t['encode'], 2),
                                      'ratio': round(t['tower'] / t['encode'], 3), 'target': '>= 0.93'}
     # 3. multi-scale preprocessing cost (ViT-B-32's 224 px input), in one process
     t = median_times({'one': lambda: prep_only(enc, files, (1,)), 'two': lambda: prep_only(enc, files, (1, 2)),
                       'today_one': lambda: today_prep_only(vit, files, (1,)),
                       'today_two': lambda: today_prep_only(vit, files, (1, 2))}, reps)
     res['multiscale_prep_cost'] = {'images': n, 'one_scale_img_per_s': round(n / t['one'], 1),
-                                   'scales_1_2_img_per_s': round(n / t['two'], 1), 'ratio': round(t['two'] / t['one'], 3),
+                                   'scales_1_2_img_per_s': round(n / t['two'], 1),
+                                   'ratio': round(t['two'] / t['one'], 3),
                                    'today_ratio': round(t['today_two'] / t['today_one'], 3),
                                    'vs_today_one_scale': round(t['today_one'] / t['one'], 3), 'target': '<= 1.2'}
     del vit, enc
     # 2. the tiny tower (preprocessing-bound): new encoder vs today's
     tiny = load_clip('tiny', None, 'cpu')
     for scales in [(1, 2), (1,)]:
-        today, new = TodayEncoder(tiny, scales, 64), Encoder('tiny', scales=scales, batch_size=64, device='cpu', clip=tiny)
+        today = TodayEncoder(tiny, scales, 64)
+        new = Encoder('tiny', scales=scales, batch_size=64, device='cpu', clip=tiny)
         t = median_times({'today': lambda: today.embed(files), 'new': lambda: new.embed(files)}, reps)
         close = torch.allclose(new.embed_scales(files), today.embed(files), atol=1e-5)
         res[f'tiny_encode_vs_today_scales_{"_".join(map(str, scales))}'] = {
@@ -126,10 +129,12 @@ def bench_cpu(res, n, reps, tmp):
     enc = Encoder('tiny', scales=(1, 2), batch_size=64, device='cpu', clip=tiny, cache_dir=tmp/'cache')
     t0 = time.perf_counter(); full = enc.encode(files, progress=False); cold = time.perf_counter() - t0
     passes = enc.forward_passes; half = random.Random(0).sample(range(n), n // 2)
-    t0 = time.perf_counter(); again = enc.encode([files[i] for i in half], progress=False); warm = time.perf_counter() - t0
+    t0 = time.perf_counter(); again = enc.encode([files[i] for i in half], progress=False)
+    warm = time.perf_counter() - t0
     res['cached_shuffled_half'] = {'images': n, 'forward_passes_first': passes,
                                    'forward_passes_shuffled_half': enc.forward_passes - passes,
-                                   'same_features': bool(torch.equal(again, full[half])), 'seconds_first': round(cold, 3),
+                                   'same_features': bool(torch.equal(again, full[half])),
+                                   'seconds_first': round(cold, 3),
                                    'seconds_shuffled_half': round(warm, 3), 'target': '0 forward passes'}
     # 5. synthesis vs the bare diffusers call
     res['synthesis_vs_bare'] = bench_synthesis('tiny', 'cpu', 32, 2, 3.0, 32, 8, reps, tmp)
@@ -144,8 +149,9 @@ def bench_synthesis(generator, device, n, steps, guidance, size, batch, reps, tm
         for i in range(0, len(items), batch):
             b = items[i:i + batch]
             with torch.inference_mode():
-                gen.model(prompt=[it.prompt for it in b], num_inference_steps=steps, guidance_scale=guidance, height=size,
-                          width=size, output_type='pil', generator=[torch.Generator(dev).manual_seed(it.seed) for it in b])
+                gens = [torch.Generator(dev).manual_seed(it.seed) for it in b]
+                gen.model(prompt=[it.prompt for it in b], num_inference_steps=steps, guidance_scale=guidance,
+                          height=size, width=size, output_type='pil', generator=gens)
     def ours():
         Synthesizer(gen, steps=steps, guidance=guidance, size=size, batch_size=batch, device=str(dev),
                     cache_dir=tempfile.mkdtemp(dir=tmp))(prompts, n // 2, progress=False)
@@ -158,14 +164,15 @@ def bench_gpu(res, n, reps, tmp):
     "The same ratios on CUDA: fp16, batch 512, crops resampled on the GPU."
     from lgclip.encoding import Encoder, default_workers
     from lgclip.models import load_clip
-    files = jpeg_files(n, tmp/'gpu_jpegs'); dev = torch.device('cuda'); out = {'device': torch.cuda.get_device_name(),
-                                                                               'images': n, 'workers': default_workers('cuda')}
+    files = jpeg_files(n, tmp/'gpu_jpegs'); dev = torch.device('cuda')
+    out = {'device': torch.cuda.get_device_name(), 'images': n, 'workers': default_workers('cuda')}
     for name in ['ViT-B-32', 'ViT-L-14']:
         clip = load_clip(name, 'random', 'cuda')
         one = Encoder(name, scales=(1,), batch_size=512, device='cuda', clip=clip)
         two = Encoder(name, scales=(1, 2), batch_size=512, device='cuda', clip=clip)
-        t = median_times({'tower': tower_on_ready(clip, files, 512, dev, torch.float16),
-                          'tower5': tower_on_ready(clip, files, 512, dev, torch.float16, crops_per_image=5),
+        ready = torch.stack([clip.extra[0](Image.open(p).convert('RGB')) for p in files])
+        t = median_times({'tower': tower_on_ready(clip, files, 512, dev, torch.float16, ready=ready),
+                          'tower5': tower_on_ready(clip, files, 512, dev, torch.float16, 5, ready),
                           'one': lambda: one.embed(files), 'two': lambda: two.embed(files)}, reps)
         cached = Encoder(name, scales=(1, 2), batch_size=512, device='cuda', clip=clip, cache_dir=tmp/f'cache-{name}')
         full = cached.encode(files, progress=False); passes = cached.forward_passes
@@ -175,7 +182,7 @@ def bench_gpu(res, n, reps, tmp):
                      'multiscale_encode_vs_tower_on_5_crops': round(t['tower5'] / t['two'], 3),
                      'multiscale_cost_vs_one_scale': round(t['two'] / t['one'], 3),
                      'forward_passes_shuffled_half': cached.forward_passes - passes}
-        del clip, one, two, cached, full; torch.cuda.empty_cache()
+        del clip, one, two, cached, full, ready; torch.cuda.empty_cache()
     out['synthesis_vs_bare'] = bench_synthesis(_turbo_shaped(), 'cuda', 64, 1, 0.0, 512, 16, reps, tmp)
     res['gpu'] = out
 
@@ -185,28 +192,31 @@ def _turbo_shaped():
     from transformers import CLIPTextConfig, CLIPTextModel
     from lgclip.models import Loaded, tiny_generator
     tok = StableDiffusionPipeline.from_pretrained(str(tiny_generator())).tokenizer
-    te = CLIPTextModel(CLIPTextConfig(vocab_size=tok.vocab_size, hidden_size=1024, intermediate_size=1024, num_hidden_layers=2,
-                                      num_attention_heads=16, max_position_embeddings=256, bos_token_id=0, eos_token_id=1,
-                                      pad_token_id=1))
+    te = CLIPTextModel(CLIPTextConfig(vocab_size=tok.vocab_size, hidden_size=1024, intermediate_size=1024,
+                                      num_hidden_layers=2, num_attention_heads=16, max_position_embeddings=256,
+                                      bos_token_id=0, eos_token_id=1, pad_token_id=1))
     vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), down_block_types=('DownEncoderBlock2D',) * 4,
-                        up_block_types=('UpDecoderBlock2D',) * 4, latent_channels=4, layers_per_block=2, sample_size=512)
+                        up_block_types=('UpDecoderBlock2D',) * 4, latent_channels=4, layers_per_block=2,
+                        sample_size=512)
     unet = UNet2DConditionModel(sample_size=64, block_out_channels=(320, 640, 1280, 1280), layers_per_block=2,
                                 down_block_types=('CrossAttnDownBlock2D',) * 3 + ('DownBlock2D',),
                                 up_block_types=('UpBlock2D',) + ('CrossAttnUpBlock2D',) * 3, cross_attention_dim=1024,
                                 attention_head_dim=(5, 10, 20, 20), use_linear_projection=True)
     sched = EulerAncestralDiscreteScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
                                             beta_schedule='scaled_linear', timestep_spacing='trailing')
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sched, safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False).to('cuda', torch.float16)
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sched,
+                                   safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False).to('cuda', torch.float16)
     pipe.set_progress_bar_config(disable=True)
     return Loaded(pipe, 'sd-turbo-shaped', 'random', True)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--images', type=int, default=64); p.add_argument('--gpu-images', type=int, default=3000)
+    p.add_argument('--images', type=int, default=128); p.add_argument('--gpu-images', type=int, default=3000)
     p.add_argument('--reps', type=int, default=3); p.add_argument('--out', default='bench/results.json')
     a = p.parse_args()
-    res = {'machine': platform.machine(), 'cores': len(os.sched_getaffinity(0)), 'torch_threads': torch.get_num_threads(),
+    res = {'machine': platform.machine(), 'cores': len(os.sched_getaffinity(0)),
+           'torch_threads': torch.get_num_threads(),
            'load_average_at_start': os.getloadavg(), 'torch': torch.__version__,
            'note': 'random weights: speed does not depend on weight values; ratios measured side by side in one run'}
     with tempfile.TemporaryDirectory() as tmp:

@@ -94,7 +94,7 @@ def grid_crops(img:Image.Image, k:int) -> list[Image.Image]:
     "The `k×k` grid cells of `img`, row by row; `k=1` returns the image itself."
     return [img] if k == 1 else [img.crop(b) for b in grid_boxes(*img.size, k)]
 
-# %% ../nbs/05_encoding.ipynb #dbc207c2
+# %% ../nbs/05_encoding.ipynb #05c8088f
 @dataclass
 class Preprocess:
     "open_clip's preprocessing in two parts: `pil` (PIL image -> PIL image) and normalisation of `uint8` batches."
@@ -110,11 +110,13 @@ def split_preprocess(preprocess) -> Preprocess:
     from torchvision import transforms as T
     ts = list(getattr(preprocess, 'transforms', []))
     cut = next((i for i, t in enumerate(ts) if isinstance(t, T.ToTensor)), None)
-    if cut is None or cut != len(ts) - 2 or not isinstance(ts[-1], T.Normalize): return Preprocess(None, whole=preprocess)
+    if cut is None or cut != len(ts) - 2 or not isinstance(ts[-1], T.Normalize):
+        return Preprocess(None, whole=preprocess)
     out = Preprocess(T.Compose(ts[:cut]), tuple(map(float, ts[-1].mean)), tuple(map(float, ts[-1].std)))
     if len(ts) >= 2 and isinstance(ts[0], T.Resize) and isinstance(ts[1], T.CenterCrop) and ts[0].max_size is None:
         s = ts[0].size if isinstance(ts[0].size, int) else (ts[0].size[0] if len(ts[0].size) == 1 else None)
-        kind = {T.InterpolationMode.BICUBIC: 'bicubic', T.InterpolationMode.BILINEAR: 'bilinear'}.get(ts[0].interpolation)
+        modes = {T.InterpolationMode.BICUBIC: 'bicubic', T.InterpolationMode.BILINEAR: 'bilinear'}
+        kind = modes.get(ts[0].interpolation)
         rest_ok = all(type(t).__name__ in ('MaybeConvertMode', 'function') for t in ts[2:cut])
         if s and kind and list(ts[1].size) == [s, s] and rest_ok: out.size, out.interpolation = s, kind
     return out
@@ -132,7 +134,7 @@ def pil_to_uint8(ims:Sequence[Image.Image]) -> torch.Tensor:
     for i, im in enumerate(ims): out[i].numpy()[...] = np.asarray(im)
     return out
 
-# %% ../nbs/05_encoding.ipynb #94b1c40a
+# %% ../nbs/05_encoding.ipynb #08b95e3c
 _SUPPORT = {'bicubic': 2.0, 'bilinear': 1.0}   # support of Pillow's filters
 
 def resized_size(w:int, h:int, size:int) -> tuple[int, int]:
@@ -146,10 +148,11 @@ def crop_params(w:int, h:int, boxes:Sequence[tuple], size:int, offset:int=0) -> 
     rows = []
     for x0, y0, x1, y1 in boxes:
         rw, rh = resized_size(x1 - x0, y1 - y0, size)
-        rows.append((offset, w, x0, y0, x1 - x0, y1 - y0, rw, rh, int(round((rw - size) / 2.0)), int(round((rh - size) / 2.0))))
+        left, top = int(round((rw - size) / 2.0)), int(round((rh - size) / 2.0))   # torchvision's CenterCrop
+        rows.append((offset, w, x0, y0, x1 - x0, y1 - y0, rw, rh, left, top))
     return torch.tensor(rows, dtype=torch.int64)
 
-# %% ../nbs/05_encoding.ipynb #181fd8b2
+# %% ../nbs/05_encoding.ipynb #89710191
 def _filter(kind:str, x:torch.Tensor) -> torch.Tensor:
     "Pillow's bicubic (a = -0.5) or bilinear filter, one tensor operation per C operation, in its order."
     x = x.abs()
@@ -159,7 +162,7 @@ def _filter(kind:str, x:torch.Tensor) -> torch.Tensor:
     return torch.where(x < 1.0, near, torch.where(x < 2.0, far, 0.0))
 
 def _taps(n_in:torch.Tensor, n_out:torch.Tensor, first:torch.Tensor, size:int, kind:str):
-    "Input index `(N, size, K)` and 22-bit weight of each tap of outputs `first..first+size-1` of resizes `n_in -> n_out`."
+    "Index `(N, size, K)` and 22-bit weight of the taps of outputs `first..first+size-1` of resizes `n_in -> n_out`."
     dev = n_in.device; n_in, n_out = n_in.double(), n_out.double()
     scale = n_in / n_out; fscale = scale.clamp(min=1.0); support = fscale * _SUPPORT[kind]; ss = 1.0 / fscale
     k = int(math.ceil(float(support.max()))) * 2 + 1
@@ -178,7 +181,7 @@ def _taps(n_in:torch.Tensor, n_out:torch.Tensor, first:torch.Tensor, size:int, k
     return idx, w
 
 def _pillow_picks_order() -> bool:
-    "Whether this Pillow runs the vertical pass first when the height shrinks much more than the width (Pillow 13 does)."
+    "Whether this Pillow runs the vertical pass first when the height shrinks much more than the width (13 does)."
     global _PICKS
     if _PICKS is None:
         a = np.random.default_rng(0).integers(0, 256, (40, 6, 3), dtype=np.uint8)
@@ -190,7 +193,7 @@ def _pillow_picks_order() -> bool:
 _PICKS = None
 
 def _resample(pixels, p, out, kind, vfirst:bool, budget:int=1 << 23) -> torch.Tensor:
-    "Crops `p` (all resampled in one pass order) to `out = (rows, cols)` kept of their resized size: (N, rows, cols, 3)."
+    "Crops `p` (one pass order for all) resampled to the `out = (rows, cols)` kept of their size: (N, rows, cols, 3)."
     dev = pixels.device
     off, iw, x0, y0, cw, ch, rw, rh, left, top = p.unbind(1)
     ih, wh = _taps(cw, rw, left, out[1], kind)      # along rows: the output columns kept
@@ -220,8 +223,10 @@ def _resample(pixels, p, out, kind, vfirst:bool, budget:int=1 << 23) -> torch.Te
         ni = torch.arange(n, device=dev)[:, None, None]
         for t in range(keep.shape[2]):
             k = keep[s, :, t] - lo[s, None]
-            if vfirst: acc += mid[ni, torch.arange(out[0], device=dev)[None, :, None], k[:, None, :]] * wh[s, None, :, t, None]
-            else: acc += mid[ni, k[:, :, None], torch.arange(out[1], device=dev)[None, None, :]] * wv[s, :, t, None, None]
+            if vfirst:
+                acc += mid[ni, torch.arange(out[0], device=dev)[None, :, None], k[:, None, :]] * wh[s, None, :, t, None]
+            else:
+                acc += mid[ni, k[:, :, None], torch.arange(out[1], device=dev)[None, None, :]] * wv[s, :, t, None, None]
         res.append((acc >> 22).clamp_(0, 255).to(torch.uint8)); a = b
     return torch.cat(res)
 
@@ -231,9 +236,10 @@ def resample(pixels:torch.Tensor, # (P, 3) uint8: the images' pixels, row by row
              kind:str='bicubic', # Pillow's filter: 'bicubic' or 'bilinear'
              budget:int=1 << 23, # first-pass positions computed at once (bounds memory)
             ) -> torch.Tensor:
-    "Crops resized (shortest side to `size`) and centre-cropped as open_clip does with Pillow, bit for bit: (N, s, s, 3)."
+    "Crops resized (shortest side to `size`) and centre-cropped as open_clip does with Pillow, bit for bit: (N,s,s,3)."
     p = params.to(pixels.device); cw, ch, rw, rh = p[:, 4], p[:, 5], p[:, 6], p[:, 7]
-    vfirst = ((ch > rh) & ((ch - rh) > (cw - rw) * 2)) if _pillow_picks_order() else torch.zeros_like(cw, dtype=torch.bool)
+    vfirst = (ch > rh) & ((ch - rh) > (cw - rw) * 2)   # Pillow 13's rule
+    if not _pillow_picks_order(): vfirst = torch.zeros_like(vfirst)
     out = torch.empty((len(p), size, size, 3), dtype=torch.uint8, device=pixels.device)
     for flag in (False, True):
         idx = (vfirst == flag).nonzero()[:, 0]
@@ -245,7 +251,7 @@ def pack(images:Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
     offs = np.cumsum([0] + [im.shape[0] * im.shape[1] for im in images[:-1]]).tolist()
     return torch.cat([im.reshape(-1, 3) for im in images]), offs
 
-# %% ../nbs/05_encoding.ipynb #c826dc19
+# %% ../nbs/05_encoding.ipynb #eede29ea
 def default_workers(device:str|torch.device='auto') -> int:
     "Decoding processes for this machine: one per usable core, at most 8 (CUDA: one core left for the main process)."
     try: n = len(os.sched_getaffinity(0))
@@ -267,7 +273,8 @@ def _check_weights(weights, scales) -> list[float]:
     ws = list(weights.tolist() if hasattr(weights, 'tolist') else weights)
     if any(isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)) for w in ws): raise bad
     if len(ws) != len(scales) or any(not math.isfinite(w) or w < 0 for w in ws) or sum(ws) <= 0:
-        raise LGCLIPError(f"weights {ws} do not fit scales {list(scales)}: one non-negative weight per scale, not all 0")
+        raise LGCLIPError(f"weights {ws} do not fit scales {list(scales)}: one non-negative weight per scale, "
+                          "not all 0")
     return [float(w) for w in ws]
 
 # %% ../nbs/05_encoding.ipynb #bee79627
@@ -337,7 +344,7 @@ def _collate(items):
     params[:, 0] = torch.repeat_interleave(torch.tensor(offs), torch.tensor([len(p) for _, _, p in items]))
     return js, pixels, params
 
-# %% ../nbs/05_encoding.ipynb #60ccaa79
+# %% ../nbs/05_encoding.ipynb #81f6aafa
 def _picklable(x) -> bool:
     import pickle
     try: pickle.dumps(x); return True
@@ -376,7 +383,8 @@ def _embed(self:Encoder, images:Sequence, todo:list, progress=None):
     with torch.inference_mode():
         for js, x, params in loader:
             if js == 'error': raise LGCLIPError(x)
-            pending.append((js, x.to(dev, non_blocking=True), params)); crops += len(x) if params is None else len(params)
+            pending.append((js, x.to(dev, non_blocking=True), params))
+            crops += len(x) if params is None else len(params)
             if crops >= self.batch_size:
                 yield from self._flush(model, prep, on_device, dt, todo, pending, progress); pending, crops = [], 0
         if pending: yield from self._flush(model, prep, on_device, dt, todo, pending, progress)
@@ -425,7 +433,7 @@ def embed(self:Encoder, images:Sequence) -> torch.Tensor:
     "Multi-scale embeddings `(N, D)` of `images`."
     return self.combine(self.embed_scales(images))
 
-# %% ../nbs/05_encoding.ipynb #dd608659
+# %% ../nbs/05_encoding.ipynb #1bbe3830
 def crop_sheet(img:Image.Image, scales:Sequence[int], prep:Preprocess, gap:int=4) -> Image.Image:
     "One picture of the crops the tower sees: one panel per scale, its `k×k` cells in their places."
     img = to_pil(img); s = prep.size or 224
@@ -436,15 +444,15 @@ def crop_sheet(img:Image.Image, scales:Sequence[int], prep:Preprocess, gap:int=4
         for n, c in enumerate(crops): panel.paste(c, ((n % k) * (s + gap), (n // k) * (s + gap)))
         panels.append(panel.resize((2 * s, 2 * s)) if k == 1 else panel)
     from PIL import ImageDraw
-    sheet = Image.new('RGB', (sum(p.width for p in panels) + gap * 4 * (len(panels) - 1), max(p.height for p in panels) + 14),
-                      'white')
+    width = sum(p.width for p in panels) + gap * 4 * (len(panels) - 1)
+    sheet = Image.new('RGB', (width, max(p.height for p in panels) + 14), 'white')
     x, draw = 0, ImageDraw.Draw(sheet)
     for k, p in zip(scales, panels):
         draw.text((x, 1), f'scale {k}' + (f': {k}x{k} cells' if k > 1 else ': the whole image'), fill='black')
         sheet.paste(p, (x, 14)); x += p.width + gap * 4
     return sheet
 
-# %% ../nbs/05_encoding.ipynb #71a6d5f5
+# %% ../nbs/05_encoding.ipynb #a2496310
 FORMAT, MAX_SHARDS = 'lgclip-features-1', 8
 
 class _Bad(Exception): "A shard that does not verify (the message says why)."
@@ -454,7 +462,8 @@ def _shard_bytes(keys:list[str], feats:torch.Tensor, namespace:str, name:str) ->
     from safetensors.torch import save
     feats = feats.float().contiguous(); kj = json.dumps(keys)
     digest = hashlib.sha256(feats.numpy().tobytes() + kj.encode()).hexdigest()
-    return save({'feats': feats}, {'format': FORMAT, 'namespace': namespace, 'name': name, 'keys': kj, 'sha256': digest})
+    meta = {'format': FORMAT, 'namespace': namespace, 'name': name, 'keys': kj, 'sha256': digest}
+    return save({'feats': feats}, meta)
 
 def _read_shard(path:Path, namespace:str) -> dict[str, torch.Tensor]:
     "The features of a shard, or `_Bad` saying why it does not verify."
@@ -473,7 +482,8 @@ def _read_shard(path:Path, namespace:str) -> dict[str, torch.Tensor]:
     keys = json.loads(meta['keys'])
     if hashlib.sha256(feats.numpy().tobytes() + meta['keys'].encode()).hexdigest() != meta.get('sha256'):
         raise _Bad('contents differ from the sha256 recorded when it was written')
-    if feats.ndim != 2 or len(keys) != len(feats): raise _Bad(f'{len(keys)} keys for features of shape {tuple(feats.shape)}')
+    if feats.ndim != 2 or len(keys) != len(feats):
+        raise _Bad(f'{len(keys)} keys for features of shape {tuple(feats.shape)}')
     return dict(zip(keys, feats))
 
 # %% ../nbs/05_encoding.ipynb #a08c86c1
@@ -547,7 +557,7 @@ def verify(self:FeatureStore, repair:bool=False) -> list[tuple[Path, str]]:
         for p, why in bad: set_aside(p, why)
     return bad
 
-# %% ../nbs/05_encoding.ipynb #1266b24e
+# %% ../nbs/05_encoding.ipynb #071bb0a5
 @patch
 def store(self:Encoder) -> FeatureStore:
     "This encoder's feature store: one folder per model identity, precision and preprocessing."
@@ -571,7 +581,8 @@ def encode(self:Encoder, images:Sequence, chunk:int=4096, progress:bool=True, de
     for n, i in enumerate(ids):
         miss = tuple(k for k in need if f'{i}/{k}' not in got)
         if miss and i not in first: first[i] = n; todo.append((n, miss))
-    with tqdm(total=len(set(ids)), initial=len(set(ids)) - len(todo), desc=desc, disable=not progress, unit='img') as bar:
+    distinct = len(set(ids))
+    with tqdm(total=distinct, initial=distinct - len(todo), desc=desc, disable=not progress, unit='img') as bar:
         new, last = {}, time.monotonic()
         try:
             for j, k, e in (self._embed(images, todo, bar) if todo else ()):

@@ -1,4 +1,4 @@
-"Encoding: open_clip's own embedding at scale 1 on awkward images, unit norms, the feature store's cache hits, corruption, concurrency."
+"Encoding: open_clip's embedding at scale 1 on awkward images, unit norms, the feature store (hits, corruption, writers)."
 import contextlib, io, json, os, random, subprocess, sys, textwrap
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ def tiny():
 
 @pytest.fixture(scope='module')
 def awkward(tmp_path_factory) -> list[Path]:
-    "Image files of the kinds that break preprocessing: not square, 1 pixel, smaller than the grid, gray, RGBA, palette."
+    "Image files of the kinds that break preprocessing: not square, 1 pixel, smaller than the grid, gray, RGBA, palette"
     d = tmp_path_factory.mktemp('awkward'); rng = np.random.default_rng(0); out = []
     def noise(w, h, c=3): return rng.integers(0, 256, (h, w, c) if c > 1 else (h, w), dtype=np.uint8)
     specs = [('wide.jpg', Image.fromarray(noise(500, 375))), ('tall.png', Image.fromarray(noise(37, 210))),
@@ -29,7 +29,7 @@ def awkward(tmp_path_factory) -> list[Path]:
     return out
 
 def _open_clip(clip, paths) -> torch.Tensor:
-    "open_clip's own single-scale embedding: its preprocess on the RGB image (as torchvision loaders give), encode_image."
+    "open_clip's own single-scale embedding: its preprocess of the RGB image (as torchvision loaders give it)"
     pre = clip.extra[0]
     with torch.inference_mode():
         x = torch.stack([pre(Image.open(p).convert('RGB')) for p in paths])
@@ -37,18 +37,20 @@ def _open_clip(clip, paths) -> torch.Tensor:
 
 @pytest.mark.parametrize('resize_on', ['workers', 'device'])
 def test_one_scale_is_open_clips_embedding_tiny(tiny, awkward, resize_on):
-    e = Encoder('tiny', scales=(1,), clip=tiny, device='cpu', resize_on=resize_on, workers=2, batch_size=3).embed(awkward)
+    enc = Encoder('tiny', scales=(1,), clip=tiny, device='cpu', resize_on=resize_on, workers=2, batch_size=3)
+    e = enc.embed(awkward)
     assert (e - _open_clip(tiny, awkward)).abs().max() < 1e-5
 
 def test_one_scale_is_open_clips_embedding_vit_b32(awkward):
     "A random-weight ViT-B-32 (224 px input, the paper's backbone shape) on a few of the awkward images."
     clip = load_clip('ViT-B-32', 'random', 'cpu'); some = [awkward[i] for i in (0, 2, 6, 7)]
     for resize_on in ('workers', 'device'):
-        e = Encoder('ViT-B-32', 'random', scales=(1,), clip=clip, device='cpu', resize_on=resize_on, workers=0).embed(some)
+        enc = Encoder('ViT-B-32', 'random', scales=(1,), clip=clip, device='cpu', resize_on=resize_on, workers=0)
+        e = enc.embed(some)
         assert (e - _open_clip(clip, some)).abs().max() < 1e-5
 
 def test_every_embedding_is_unit_norm_and_scales_beyond_the_image_work(tiny, awkward):
-    "Issue 10, 2.2: a single scale other than 1 used to pass through unnormalised; 1-pixel images raised ZeroDivisionError."
+    "Issue 10, 2.2: a single scale other than 1 passed through unnormalised; 1-pixel images raised ZeroDivisionError."
     for scales in [(2,), (3,), (1, 2), (1, 2, 3)]:
         e = Encoder('tiny', scales=scales, clip=tiny, device='cpu', workers=0).embed(awkward)
         assert torch.isfinite(e).all() and torch.allclose(e.norm(dim=-1), torch.ones(len(awkward)), atol=1e-5)
@@ -87,7 +89,7 @@ def _shards(enc): return enc.store().shards()
 CORRUPTIONS = {
     'truncated': lambda p, other: p.write_bytes(p.read_bytes()[:len(p.read_bytes()) // 2]),
     'overwritten': lambda p, other: p.write_bytes(os.urandom(len(p.read_bytes()))),
-    'one_bit_flipped': lambda p, other: p.write_bytes(p.read_bytes()[:-5] + bytes([p.read_bytes()[-5] ^ 1]) + p.read_bytes()[-4:]),
+    'one_bit_flipped': lambda p, other: p.write_bytes((b := p.read_bytes())[:-5] + bytes([b[-5] ^ 1]) + b[-4:]),
     'valid_but_another_model': lambda p, other: p.write_bytes(other.read_bytes()),
     'valid_but_another_shard': lambda p, other: p.write_bytes(sorted(p.parent.glob('shard-*'))[-1].read_bytes()),
 }
@@ -132,14 +134,17 @@ WRITER = textwrap.dedent('''
 def test_two_writers_on_one_cache_stay_safe(tiny, tmp_path):
     "Two processes encode overlapping subsets into one store at once, merging shards as they go."
     rng = np.random.default_rng(5); (tmp_path/'imgs').mkdir()
-    for i in range(16): Image.fromarray(rng.integers(0, 256, (24, 30, 3), dtype=np.uint8)).save(tmp_path/'imgs'/f'{i}.png')
+    for i in range(16):
+        Image.fromarray(rng.integers(0, 256, (24, 30, 3), dtype=np.uint8)).save(tmp_path/'imgs'/f'{i}.png')
     (tmp_path/'w.py').write_text(WRITER)
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    procs = [subprocess.Popen([sys.executable, str(tmp_path/'w.py'), str(tmp_path/'imgs'), str(tmp_path/'cache'), str(k),
-                               str(tmp_path/f'out{k}.pt')], env=env, stderr=subprocess.PIPE, text=True) for k in (0, 100)]
+    args = lambda k: [sys.executable, str(tmp_path/'w.py'), str(tmp_path/'imgs'), str(tmp_path/'cache'), str(k),
+                      str(tmp_path/f'out{k}.pt')]
+    procs = [subprocess.Popen(args(k), env=env, stderr=subprocess.PIPE, text=True) for k in (0, 100)]
     for p in procs: assert p.wait(timeout=300) == 0, p.stderr.read()[-3000:]
     a, b = torch.load(tmp_path/'out0.pt'), torch.load(tmp_path/'out100.pt')
-    clean = Encoder('tiny', scales=(1, 2), clip=tiny, device='cpu', workers=0).embed(sorted((tmp_path/'imgs').glob('*.png')))
+    clean = Encoder('tiny', scales=(1, 2), clip=tiny, device='cpu', workers=0)
+    clean = clean.embed(sorted((tmp_path/'imgs').glob('*.png')))
     assert torch.allclose(a, clean, atol=1e-5) and torch.allclose(b, clean, atol=1e-5)
     assert verify_cache(tmp_path/'cache') == []
 
@@ -161,7 +166,8 @@ def test_a_bad_image_in_a_worker_is_one_line_on_the_command_line(tmp_path, cache
     rng = np.random.default_rng(2)
     for c in ('circle', 'square'):
         (tmp_path/'data'/c).mkdir(parents=True)
-        for i in range(12): Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(tmp_path/'data'/c/f'{i}.png')
+        for i in range(12):
+            Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(tmp_path/'data'/c/f'{i}.png')
     (tmp_path/'data'/'square'/'5.png').write_bytes(b'\x89PNG\r\n\x1a\n broken')
     r = lgclip_cli('run', '--quiet', '--dataset', tmp_path/'data', '--cache-dir', cache, '--out-dir', tmp_path/'out',
                    '--n-prototypes', 1, '--workers', 2)

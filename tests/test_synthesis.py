@@ -15,7 +15,8 @@ def gen():
 
 PROMPTS = {'circle': ['a drawing of a circle.'], 'square': ['a drawing of a square.', 'a square, plain background.']}
 
-def _syn(gen, cache, **kw): return Synthesizer(gen, steps=2, guidance=3.0, size=32, cache_dir=cache, **{'batch_size': 2, **kw})
+def _syn(gen, cache, **kw):
+    return Synthesizer(gen, steps=2, guidance=3.0, size=32, cache_dir=cache, **{'batch_size': 2, **kw})
 
 def _files(root: Path) -> dict:
     return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob('*')) if p.is_file()}
@@ -29,7 +30,8 @@ def test_class_names_never_leave_their_bank(gen, tmp_path):
     inside = [p.resolve() for p in bank.paths()]
     assert all(bank.root.resolve() in p.parents for p in inside) and len({p.parent for p in inside}) == len(NASTY)
     assert sorted(p.name for p in (tmp_path/'prototypes').iterdir()) == [bank.root.name]   # nothing beside the bank
-    assert {json.loads(l)['classname'] for l in (bank.root/slug('..')/'manifest.jsonl').read_text().splitlines()} == {'..'}
+    lines = (bank.root/slug('..')/'manifest.jsonl').read_text().splitlines()
+    assert {json.loads(l)['classname'] for l in lines} == {'..'}
     other = _syn(gen, tmp_path)({'..': ['another prompt.']}, n=1, progress=False)   # a second bank with a '..' class
     assert other.root != bank.root and bank.paths()[0].read_bytes() != other.paths()[0].read_bytes()
     assert _syn(gen, tmp_path)(prompts, n=1, progress=False).made == 0 and verify_cache(tmp_path) == []
@@ -129,8 +131,10 @@ def _fresh_cache(folder:Path, cache:Path) -> dict:
 def test_two_processes_on_one_cache_render_each_image_once(tmp_path, cache):
     "Two `lgclip synthesize` started together on one cache: 16 images in all, each rendered once, a complete bank."
     env = _fresh_cache(tmp_path/'two', cache)
-    cmd = [str(Path(sys.executable).with_name('lgclip')), 'synthesize', '--quiet', '--device', 'cpu', '--batch-size', '1']
-    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    cmd = [str(Path(sys.executable).with_name('lgclip')), 'synthesize', '--quiet', '--device', 'cpu',
+           '--batch-size', '1']
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
     made = [int(re.search(r'made (\d+) images', o[0]).group(1)) for o in outs]
@@ -146,7 +150,8 @@ def test_a_killed_synthesis_resumes_to_the_same_files(tmp_path, cache):
     cmd = [str(exe), 'synthesize', '--quiet', '--device', 'cpu', '--batch-size', '1', '--n-prototypes', '6']
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 300
-    while time.time() < deadline and p.poll() is None and len(list((tmp_path/'killed').glob('prototypes/*/*/*.png'))) < 3:
+    pngs = lambda: len(list((tmp_path/'killed').glob('prototypes/*/*/*.png')))
+    while time.time() < deadline and p.poll() is None and pngs() < 3:
         time.sleep(0.02)
     p.send_signal(signal.SIGKILL); p.wait()
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
