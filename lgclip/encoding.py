@@ -251,9 +251,9 @@ def pack(images:Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
     offs = np.cumsum([0] + [im.shape[0] * im.shape[1] for im in images[:-1]]).tolist()
     return torch.cat([im.reshape(-1, 3) for im in images]), offs
 
-# %% ../nbs/05_encoding.ipynb #eede29ea
+# %% ../nbs/05_encoding.ipynb #8713b7d0
 def default_workers(device:str|torch.device='auto') -> int:
-    "Decoding processes for this machine: one per usable core, at most 8 (CUDA: one core left for the main process)."
+    "Decoding processes for this machine: one per usable core, at most 8 (CUDA: all cores but one, at most 16)."
     try: n = len(os.sched_getaffinity(0))
     except AttributeError: n = os.cpu_count() or 1
     if n <= 1: return 0
