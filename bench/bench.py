@@ -66,8 +66,8 @@ class TodayEncoder:
         return per / cnt
 
 def prep_only(enc, files, scales, on_device=False) -> None:
-    "The input pipeline alone, in this process: decode, crops, Pillow resampling (CPU path), normalisation; or, for the
-    device path, what its workers do (decode, crop boxes)."
+    """The input pipeline alone, in this process: decode, crops, Pillow resampling (CPU path), normalisation; or, for
+    the device path, what its workers do (decode, crop boxes)."""
     from lgclip.encoding import _CropSet, _collate, to_input
     prep = enc._prep(); ds = _CropSet(files, [(i, scales) for i in range(len(files))], prep, on_device)
     for a in range(0, len(ds), 16):
