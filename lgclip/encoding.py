@@ -316,11 +316,11 @@ class Encoder:
             self.clip = load_clip(self.backbone, self.pretrained, self.device, self.dtype, self.cache_dir)
         return self.clip
 
-# %% ../nbs/05_encoding.ipynb #22d59fea
+# %% ../nbs/05_encoding.ipynb #b7b41a91
 class _CropSet(torch.utils.data.Dataset):
     "Item `j`: image `todo[j][0]` decoded, with its crops at scales `todo[j][1]`."
-    def __init__(self, images, todo:list, prep:Preprocess, on_device:bool):
-        self.images, self.todo, self.prep, self.on_device = images, todo, prep, on_device
+    def __init__(self, images, todo:list, prep:Preprocess, on_device:bool, normalise:bool=False):
+        self.images, self.todo, self.prep, self.on_device, self.normalise = images, todo, prep, on_device, normalise
     def __len__(self): return len(self.todo)
     def __getitem__(self, j):
         i, ks = self.todo[j]
@@ -330,7 +330,8 @@ class _CropSet(torch.utils.data.Dataset):
             if self.on_device: return j, torch.from_numpy(np.array(im)), crop_params(*im.size, boxes, self.prep.size)
             crops = [im if b == (0, 0, *im.size) else im.crop(b) for b in boxes]
             if self.prep.whole is not None: return j, torch.stack([self.prep.whole(c) for c in crops]), None
-            return j, pil_to_uint8([self.prep.pil(c) for c in crops]), None
+            x = pil_to_uint8([self.prep.pil(c) for c in crops])
+            return j, to_input(x, self.prep) if self.normalise else x, None
         except LGCLIPError as e: return j, str(e), 'error'
 
 def _collate(items):
@@ -344,7 +345,7 @@ def _collate(items):
     params[:, 0] = torch.repeat_interleave(torch.tensor(offs), torch.tensor([len(p) for _, _, p in items]))
     return js, pixels, params
 
-# %% ../nbs/05_encoding.ipynb #81f6aafa
+# %% ../nbs/05_encoding.ipynb #9d216984
 def _picklable(x) -> bool:
     import pickle
     try: pickle.dumps(x); return True
@@ -377,27 +378,28 @@ def _embed(self:Encoder, images:Sequence, todo:list, progress=None):
         warn(f"these images ({type(images).__name__}) cannot be sent to worker processes started by "
              f"'{torch.multiprocessing.get_start_method()}'; decoding them in this process")
         workers = 0
-    loader = torch.utils.data.DataLoader(_CropSet(images, todo, prep, on_device), batch_size=b, num_workers=workers,
-                                         collate_fn=_collate, pin_memory=dev.type == 'cuda')
+    here = workers > 0 and dev.type == 'cpu' and not on_device   # normalise in the workers: the tensors stay on the CPU
+    loader = torch.utils.data.DataLoader(_CropSet(images, todo, prep, on_device, here), batch_size=b,
+                                         num_workers=workers, collate_fn=_collate, pin_memory=dev.type == 'cuda')
     pending, crops = [], 0
     with torch.inference_mode():
         for js, x, params in loader:
             if js == 'error': raise LGCLIPError(x)
             pending.append((js, x.to(dev, non_blocking=True), params))
-            crops += len(x) if params is None else len(params)
-            if crops >= self.batch_size:
-                yield from self._flush(model, prep, on_device, dt, todo, pending, progress); pending, crops = [], 0
-        if pending: yield from self._flush(model, prep, on_device, dt, todo, pending, progress)
+            n = len(x) if params is None else len(params); crops += n
+            if crops + n > self.batch_size:   # another loader batch would not fit: run what is here
+                yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress); pending, crops = [], 0
+        if pending: yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress)
 
 @patch
-def _flush(self:Encoder, model, prep, on_device, dt, todo, pending, progress):
+def _flush(self:Encoder, model, prep, on_device, normalised, dt, todo, pending, progress):
     "Embed the crops of the loader batches in `pending`, in forward passes of `batch_size` crops."
     if on_device:   # one resampling call for all: the pixel buffers joined, the crops' offsets moved along
         starts = np.cumsum([0] + [len(x) for _, x, _ in pending[:-1]]).tolist()
         params = torch.cat([p + torch.tensor([s] + [0] * 9) for (_, _, p), s in zip(pending, starts)])
         x = resample(torch.cat([x for _, x, _ in pending]), params, prep.size, prep.interpolation)
-    else: x = torch.cat([x for _, x, _ in pending])
-    x = x if prep.whole is not None else to_input(x, prep)
+    else: x = pending[0][1] if len(pending) == 1 else torch.cat([x for _, x, _ in pending])
+    x = x if prep.whole is not None or normalised else to_input(x, prep)
     bs = self.batch_size
     e = torch.cat([self._forward(model, x[i:i + bs].to(dt)) for i in range(0, len(x), bs)])
     n = 0

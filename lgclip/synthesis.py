@@ -288,14 +288,15 @@ def leave(self:Claims):
             with contextlib.suppress(FileNotFoundError): p.unlink()
     with contextlib.suppress(OSError): self.folder.rmdir()
 
-# %% ../nbs/04_synthesis.ipynb #351a040b
+# %% ../nbs/04_synthesis.ipynb #166bd971
 class _Writer:
     "Writes rendered batches (images, record, manifests) in a thread."
     def __init__(self, root:Path, items, batch_size:int, settings:dict, digests:dict, claims:Claims, manifests:bool,
                  bar=None):
         self.root, self.items, self.batch_size, self.settings, self.digests = root, items, batch_size, settings, digests
         self.claims, self.manifests, self.bar = claims, manifests, bar
-        self.made, self.done, self.error = 0, set(), None
+        self.made, self.done, self.error, self.by = 0, set(), None, {}
+        for it in items: self.by.setdefault(it.classname, []).append(it)
         self.q = queue.Queue(maxsize=2); self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
     def put(self, b:int, batch:Sequence[Item], images:Sequence[Image.Image]):
@@ -313,7 +314,8 @@ class _Writer:
         save_json(_record(b, self.batch_size, batch, shas), _record_path(self.root, b))
         self.digests.update({it.file: s for it, s in zip(batch, shas)}); self.done.add(b)
         if self.manifests:
-            write_manifests(self.root, self.items, self.settings, self.digests, {it.classname for it in batch})
+            classes = dict.fromkeys(it.classname for it in batch)
+            write_manifests(self.root, [it for c in classes for it in self.by[c]], self.settings, self.digests)
         self.claims.release(f'{b:06d}')
         if self.bar is not None: self.bar.update(len(batch))
     def _run(self):
