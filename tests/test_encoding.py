@@ -127,7 +127,7 @@ WRITER = textwrap.dedent('''
     E.MAX_SHARDS = 2   # merge often, so the two processes merge while the other writes
     paths = sorted(Path(sys.argv[1]).glob('*.png')); clip = load_clip('tiny', device='cpu')
     enc = E.Encoder('tiny', scales=(1, 2), clip=clip, device='cpu', cache_dir=sys.argv[2], workers=0)
-    for seed in range(8): enc.encode(random.Random(seed + int(sys.argv[3])).sample(paths, 5), chunk=1, progress=False)
+    for seed in range(5): enc.encode(random.Random(seed + int(sys.argv[3])).sample(paths, 5), chunk=1, progress=False)
     torch.save(enc.encode(paths, progress=False), sys.argv[4])
 ''')
 
