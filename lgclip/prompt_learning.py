@@ -342,7 +342,8 @@ def train_prompts(learner:TextualPrompts|VisualPrompts, data:TrainSet, config:Tr
     t0, seen = time.perf_counter(), 0
     if start < cfg.epochs:
         x = learner.inputs(data, cfg.workers, cfg.pixel_cache_gb)
-        y, g = torch.tensor(data.labels), torch.tensor(data.groups)
+        if isinstance(x, torch.Tensor): x = x.to(dev)  # features or cached pixels: moved once, indexed on the device
+        y, g = torch.tensor(data.labels, device=dev), torch.tensor(data.groups, device=dev)
         with tqdm(total=cfg.epochs, initial=start, desc=desc, unit='epoch', disable=not progress) as bar:
             for epoch in range(start, cfg.epochs):
                 for pg in opt.param_groups: pg['lr'] = cfg.lr * lr_factor(epoch, cfg.warmup_epochs, cfg.epochs)
@@ -355,11 +356,11 @@ def train_prompts(learner:TextualPrompts|VisualPrompts, data:TrainSet, config:Tr
     return TrainResult(losses, cfg.epochs - start, start, secs, seen / secs if seen else None)
 
 def _epoch(learner, x, y, g, weights, order, cfg, opt, scaler, dt):
-    dev = learner.device; total = torch.zeros((), device=dev)
+    dev = learner.device; total = torch.zeros((), device=dev); order = order.to(dev)
     if isinstance(x, torch.Tensor): batches = ((x[b], b) for b in order.split(cfg.batch_size))
     else: batches = zip(_loader(x, cfg.batch_size, dev, cfg.workers, order.tolist()), order.split(cfg.batch_size))
     for xb, b in batches:
-        xb = xb.to(dev, non_blocking=True); yb, gb = y[b].to(dev, non_blocking=True), g[b].to(dev, non_blocking=True)
+        xb, yb, gb = xb.to(dev, non_blocking=True), y[b], g[b]
         with torch.autocast(dev.type, dtype=dt or torch.float32, enabled=dt is not None):
             logits = learner(xb)
         loss = group_loss(logits, yb, gb, weights)
@@ -373,7 +374,9 @@ def _epoch(learner, x, y, g, weights, order, cfg, opt, scaler, dt):
 def logits_of(self:TextualPrompts, images:Sequence|None=None, features:torch.Tensor|None=None,
               batch_size:int=64) -> torch.Tensor:
     "Logits `(N, C)` of images (or of their frozen features), on the CPU."
-    if features is None: features = frozen_features(self.clip, images, batch_size)
+    if features is None:
+        if images is None: raise LGCLIPError("give `images` or their `features`")
+        features = frozen_features(self.clip, images, batch_size)
     with torch.no_grad(): t = self.text_features()
     return (self.temperature * F.normalize(torch.as_tensor(features).float().to(t.device), dim=-1) @ t.T).cpu()
 

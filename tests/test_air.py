@@ -32,11 +32,14 @@ def _labelled(world, n_classes=3):
     keep = [(x, y) for x, y in world['train'].items if y < n_classes][::2]
     return train_set(pseudo=([x for x, _ in keep], [y for _, y in keep], 1.0))
 
-@pytest.mark.parametrize('kind', ['textual', 'visual'])
+LEARNERS = {'textual': lambda clip, names: TextualPrompts(clip, names, n_ctx=4),
+            'textual-per-class': lambda clip, names: TextualPrompts(clip, names, n_ctx=4, per_class=True),
+            'visual': lambda clip, names: VisualPrompts(clip, names, n_ctx=4)}
+
+@pytest.mark.parametrize('kind', list(LEARNERS))
 def test_training_lowers_the_loss(world, clip, kind):
     names = world['train'].classnames[:3]
-    cls = TextualPrompts if kind == 'textual' else VisualPrompts
-    make = lambda: cls(clip, names, n_ctx=4)
+    make = lambda: LEARNERS[kind](clip, names)
     cfg = dict(epochs=8, batch_size=4, warmup_epochs=2)
     res = train_prompts(make(), _labelled(world), TrainConfig(**cfg), progress=False)
     assert res.epochs_run == 8 and res.losses[-1] < 0.9 * res.losses[0], res.losses
@@ -54,17 +57,19 @@ def _kill_at(monkeypatch, n):
     monkeypatch.setattr(plm, '_epoch', epoch)
     return count
 
-def test_killed_training_resumes_from_its_last_epoch(world, clip, tmp_path, monkeypatch):
+@pytest.mark.parametrize('kind', ['textual', 'visual'])
+def test_killed_training_resumes_from_its_last_epoch(world, clip, tmp_path, monkeypatch, kind):
     names, data, cfg = world['train'].classnames[:3], _labelled(world), TrainConfig(epochs=6, batch_size=4)
-    whole = TextualPrompts(clip, names, n_ctx=4); ref = train_prompts(whole, data, cfg, progress=False)
+    whole = LEARNERS[kind](clip, names); ref = train_prompts(whole, data, cfg, progress=False)
     count = _kill_at(monkeypatch, 4)
     with pytest.raises(KeyboardInterrupt):
-        train_prompts(TextualPrompts(clip, names, n_ctx=4), data, cfg, tmp_path/'c.pt', progress=False)
+        train_prompts(LEARNERS[kind](clip, names), data, cfg, tmp_path/'c.pt', progress=False)
     count['n'] = -100   # no more kills; from here on it only counts
-    again = TextualPrompts(clip, names, n_ctx=4)
+    again = LEARNERS[kind](clip, names)
     res = train_prompts(again, data, cfg, tmp_path/'c.pt', progress=False)
     assert (res.resumed_from, res.epochs_run, count['n'] + 100) == (3, 3, 3)
-    assert torch.allclose(again.ctx, whole.ctx, atol=1e-5) and np.allclose(res.losses, ref.losses, atol=1e-5)
+    params = lambda m: torch.cat([p.detach().flatten() for p in m.parameters()])
+    assert torch.allclose(params(again), params(whole), atol=1e-5) and np.allclose(res.losses, ref.losses, atol=1e-5)
 
 def test_resume_count_catches_a_loop_that_forgets_its_checkpoint(world, clip, tmp_path, monkeypatch):
     "Broken on purpose: without checkpoints the second call redoes every epoch, which the count above would catch."
