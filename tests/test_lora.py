@@ -4,7 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
-from lgclip.core import LGCLIPError
+from lgclip.core import LGCLIPError, file_digest
 from lgclip.data import make_shapes, image_folder
 from lgclip.models import load_generator
 import lgclip.lora as lora
@@ -121,6 +121,8 @@ def test_the_adapter_is_a_diffusers_lora(gen, shapes, tmp_path):
     assert (ours - base).abs().max() > 1e-4 and not hasattr(gen.model.unet, 'peft_config')
     again = adapted_generator(gen, adapted.extra.path.parent)   # an adapter folder on its own
     assert again.name == adapted.name
+    bare = adapted_generator(gen, adapted.extra.path)   # a bare LoRA file: named by its digest
+    assert bare.name == f'tiny+lora:{file_digest(adapted.extra.path)}'
     with pytest.raises(LGCLIPError, match='already adapted'):
         adapt_generator(adapted, shapes, FAST, tmp_path, progress=False)
 
@@ -178,3 +180,38 @@ def test_bad_images_and_pipelines(gen, shapes, tmp_path):
     with pytest.raises(LGCLIPError, match="target_modules \\['to_nothing'\\]"):
         adapt_generator(gen, files, replace(FAST, target_modules=('to_nothing',)), tmp_path)
     assert not list((tmp_path/'adapters').glob(f'*/{WEIGHTS}'))
+
+def _tiny_sdxl(folder):
+    "A random-weight SDXL-shaped pipeline (two text encoders, pooled text and size conditioning) saved to `folder`."
+    from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel, AutoencoderKL, EulerDiscreteScheduler
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    from lgclip.models import _byte_alphabet
+    torch.manual_seed(0)
+    chars = _byte_alphabet(); vocab = ['<|startoftext|>', '<|endoftext|>', *chars, *[c + '</w>' for c in chars]]
+    tok = CLIPTokenizer(vocab={v: i for i, v in enumerate(vocab)}, merges=[], model_max_length=32)
+    cfg = CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=32, projection_dim=32, bos_token_id=0,
+                         eos_token_id=1, pad_token_id=1)
+    unet = UNet2DConditionModel(sample_size=8, layers_per_block=1, block_out_channels=(32, 64), norm_num_groups=8,
+                                down_block_types=('DownBlock2D', 'CrossAttnDownBlock2D'),
+                                up_block_types=('CrossAttnUpBlock2D', 'UpBlock2D'), cross_attention_dim=64,
+                                attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type='text_time',
+                                addition_time_embed_dim=8, projection_class_embeddings_input_dim=8 * 6 + 32)
+    vae = AutoencoderKL(down_block_types=('DownEncoderBlock2D',) * 2, up_block_types=('UpDecoderBlock2D',) * 2,
+                        block_out_channels=(16, 32), latent_channels=4, norm_num_groups=8, sample_size=32)
+    sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', steps_offset=1)
+    StableDiffusionXLPipeline(vae=vae, text_encoder=CLIPTextModel(cfg), text_encoder_2=CLIPTextModelWithProjection(cfg),
+                              tokenizer=tok, tokenizer_2=tok, unet=unet, scheduler=sched).save_pretrained(folder)
+    return folder
+
+def test_sdxl_shaped_pipeline(gen, shapes, tmp_path):
+    "SDXL's UNet also takes pooled text embeddings and size ids: the same call adapts it, and the result renders."
+    xl = load_generator(str(_tiny_sdxl(tmp_path/'tiny-sdxl')), device='cpu')
+    assert type(xl.model).__name__ == 'StableDiffusionXLPipeline'
+    out = adapt_generator(xl, shapes, replace(FAST, steps=2), tmp_path, progress=False)
+    assert out.extra.steps_run == 2 and all(np.isfinite(out.extra.losses)) and '+lora:' in out.name
+    img = out.model(prompt=['a simple drawing of a star'], num_inference_steps=2, height=16, width=16,
+                    guidance_scale=2.0)
+    assert img.images[0].size == (16, 16)
+    tiny = adapt_generator(gen, shapes, replace(FAST, steps=2), tmp_path, progress=False).extra
+    with pytest.raises(LGCLIPError, match='was trained on generator .*tiny-sd'): adapted_generator(xl, tiny.path.parent)
