@@ -139,6 +139,9 @@ _CLASSNAMES = dict(
     food101=['apple pie', 'baby back ribs', 'baklava', 'beef carpaccio', 'beef tartare', 'beet salad', 'beignets', 'bibimbap', 'bread pudding', 'breakfast burrito', 'bruschetta', 'caesar salad', 'cannoli', 'caprese salad', 'carrot cake', 'ceviche', 'cheese plate', 'cheesecake', 'chicken curry', 'chicken quesadilla', 'chicken wings', 'chocolate cake', 'chocolate mousse', 'churros', 'clam chowder', 'club sandwich', 'crab cakes', 'creme brulee', 'croque madame', 'cup cakes', 'deviled eggs', 'donuts', 'dumplings', 'edamame', 'eggs benedict', 'escargots', 'falafel', 'filet mignon', 'fish and chips', 'foie gras', 'french fries', 'french onion soup', 'french toast', 'fried calamari', 'fried rice', 'frozen yogurt', 'garlic bread', 'gnocchi', 'greek salad', 'grilled cheese sandwich', 'grilled salmon', 'guacamole', 'gyoza', 'hamburger', 'hot and sour soup', 'hot dog', 'huevos rancheros', 'hummus', 'ice cream', 'lasagna', 'lobster bisque', 'lobster roll sandwich', 'macaroni and cheese', 'macarons', 'miso soup', 'mussels', 'nachos', 'omelette', 'onion rings', 'oysters', 'pad thai', 'paella', 'pancakes', 'panna cotta', 'peking duck', 'pho', 'pizza', 'pork chop', 'poutine', 'prime rib', 'pulled pork sandwich', 'ramen', 'ravioli', 'red velvet cake', 'risotto', 'samosa', 'sashimi', 'scallops', 'seaweed salad', 'shrimp and grits', 'spaghetti bolognese', 'spaghetti carbonara', 'spring rolls', 'steak', 'strawberry shortcake', 'sushi', 'tacos', 'takoyaki', 'tiramisu', 'tuna tartare', 'waffles'],
     dtd=['banded', 'blotchy', 'braided', 'bubbly', 'bumpy', 'chequered', 'cobwebbed', 'cracked', 'crosshatched', 'crystalline', 'dotted', 'fibrous', 'flecked', 'freckled', 'frilly', 'gauzy', 'grid', 'grooved', 'honeycombed', 'interlaced', 'knitted', 'lacelike', 'lined', 'marbled', 'matted', 'meshed', 'paisley', 'perforated', 'pitted', 'pleated', 'polka-dotted', 'porous', 'potholed', 'scaly', 'smeared', 'spiralled', 'sprinkled', 'stained', 'stratified', 'striped', 'studded', 'swirly', 'veined', 'waffled', 'woven', 'wrinkled', 'zigzagged'],
     eurosat=['annual crop land', 'forest', 'brushland or shrubland', 'highway or road', 'industrial buildings or commercial buildings', 'pasture land', 'permanent crop land', 'residential buildings or homes or apartments', 'river', 'lake or sea'],
+    resisc45=['airplane', 'airport', 'baseball diamond', 'basketball court', 'beach', 'bridge', 'chaparral', 'church', 'circular farmland', 'cloud', 'commercial area', 'dense residential', 'desert', 'forest', 'freeway', 'golf course', 'ground track field', 'harbor', 'industrial area', 'intersection', 'island', 'lake', 'meadow', 'medium residential', 'mobile home park', 'mountain', 'overpass', 'palace', 'parking lot', 'railway', 'railway station', 'rectangular farmland', 'river', 'roundabout', 'runway', 'sea ice', 'ship', 'snowberg', 'sparse residential', 'stadium', 'storage tank', 'tennis court', 'terrace', 'thermal power station', 'wetland'],
+    fgvc_aircraft=['707-320', '727-200', '737-200', '737-300', '737-400', '737-500', '737-600', '737-700', '737-800', '737-900', '747-100', '747-200', '747-300', '747-400', '757-200', '757-300', '767-200', '767-300', '767-400', '777-200', '777-300', 'A300B4', 'A310', 'A318', 'A319', 'A320', 'A321', 'A330-200', 'A330-300', 'A340-200', 'A340-300', 'A340-500', 'A340-600', 'A380', 'ATR-42', 'ATR-72', 'An-12', 'BAE 146-200', 'BAE 146-300', 'BAE-125', 'Beechcraft 1900', 'Boeing 717', 'C-130', 'C-47', 'CRJ-200', 'CRJ-700', 'CRJ-900', 'Cessna 172', 'Cessna 208', 'Cessna 525', 'Cessna 560', 'Challenger 600', 'DC-10', 'DC-3', 'DC-6', 'DC-8', 'DC-9-30', 'DH-82', 'DHC-1', 'DHC-6', 'DHC-8-100', 'DHC-8-300', 'DR-400', 'Dornier 328', 'E-170', 'E-190', 'E-195', 'EMB-120', 'ERJ 135', 'ERJ 145', 'Embraer Legacy 600', 'Eurofighter Typhoon', 'F-16A/B', 'F/A-18', 'Falcon 2000', 'Falcon 900', 'Fokker 100', 'Fokker 50', 'Fokker 70', 'Global Express', 'Gulfstream IV', 'Gulfstream V', 'Hawk T1', 'Il-76', 'L-1011', 'MD-11', 'MD-80', 'MD-87', 'MD-90', 'Metroliner', 'Model B200', 'PA-28', 'SR-20', 'Saab 2000', 'Saab 340', 'Spitfire', 'Tornado', 'Tu-134', 'Tu-154', 'Yak-42'],
+    mnist=[str(d) for d in range(10)],
 )
 
 # %% ../nbs/02_data.ipynb #aa659dc4
@@ -184,6 +187,47 @@ def _tv_loader(name, tv, kw:Callable=lambda split: {}, n_train:Callable|None=Non
         return ImageSet(name, info.classnames, items, source)
     return load
 
+# %% ../nbs/02_data.ipynb #750d3f65
+_RESISC = 'NWPU-RESISC45'
+
+def _three_way(labels, split:str, train:float=0.6, val:float=0.2) -> list[int]:
+    "Positions of `split` per class, in order: the first `train` share, then the next `val` share, then the rest."
+    labels, keep = np.asarray(labels), []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c); a = int(train * len(idx)); b = a + int(val * len(idx))
+        keep += list({'train': idx[:a], 'val': idx[a:b], 'test': idx[b:]}[split])
+    return sorted(keep)
+
+def _load_resisc45(root=None, split='test', download=False) -> ImageSet:
+    "RESISC45 from a local copy `root/NWPU-RESISC45/<class>/<images>` (torchvision cannot download it)."
+    info = DATASETS['resisc45']; _check_split('resisc45', split, info.splits)
+    root = Path(root or default_cache_dir()/'data').expanduser(); folder = root/_RESISC
+    if not folder.is_dir():
+        raise LGCLIPError(f"dataset 'resisc45' was not found under {root}, and lgclip cannot fetch it (torchvision "
+                          f"has no RESISC45, so download=True / --download does not help): get NWPU-RESISC45 (31,500 "
+                          f"images in 45 class folders, from its authors or TorchGeo's copy), unpack it so that "
+                          f"{folder}/airplane/airplane_001.jpg exists, and pass `--data-root {root}`")
+    ds = image_folder(folder, name='resisc45')
+    if ds.classnames != info.classnames:
+        want, got = set(info.classnames), set(ds.classnames)
+        raise LGCLIPError(f"{folder} does not hold RESISC45's 45 class folders: missing {sorted(want - got)[:3]}, "
+                          f"unexpected {sorted(got - want)[:3]}")
+    lists = root/f'resisc45-{split}.txt'
+    if lists.is_file():
+        names = {l.strip() for l in lists.read_text(encoding='utf-8').splitlines() if l.strip()}
+        items = [it for it in ds.items if Path(it[0]).name in names]
+    else: items = [ds.items[i] for i in _three_way(ds.labels, split)]
+    return ImageSet('resisc45', info.classnames, items)
+
+def _load_mnist(root=None, split='test', download=False) -> ImageSet:
+    "MNIST through torchvision; the digits stay in one uint8 array and become PIL images when read."
+    info = DATASETS['mnist']; _check_split('mnist', split, info.splits)
+    root = Path(root or default_cache_dir()/'data').expanduser()
+    data = _open('mnist', 'MNIST', root, download, train=split == 'train')
+    pixels = data.data.numpy()
+    items = list(enumerate(data.targets.tolist()))
+    return ImageSet('mnist', info.classnames, items, lambda i: Image.fromarray(pixels[i]))
+
 # %% ../nbs/02_data.ipynb #9b242c5c
 @dataclass
 class DatasetInfo:
@@ -215,6 +259,13 @@ DATASETS = {d.name: d for d in [
     DatasetInfo('dtd', _CLASSNAMES['dtd'], 'texture', _tv_loader('dtd', 'DTD', _tt), note='partition 1'),
     DatasetInfo('eurosat', _CLASSNAMES['eurosat'], 'satellite photo', _tv_loader('eurosat', 'EuroSAT', n_train=lambda n: int(0.8*n)),
                 note='no official split: first 80% of each class train, last 20% test'),
+    DatasetInfo('resisc45', _CLASSNAMES['resisc45'], 'satellite photo', _load_resisc45, splits=('train', 'val', 'test'),
+                note="no official split: TorchGeo's resisc45-<split>.txt lists when present, else per class the "
+                     "first 60% train, next 20% val, last 20% test; no download"),
+    DatasetInfo('fgvc_aircraft', _CLASSNAMES['fgvc_aircraft'], 'aircraft photo',
+                _tv_loader('fgvc_aircraft', 'FGVCAircraft', lambda s: dict(split=s, annotation_level='variant')),
+                splits=('train', 'val', 'test'), note='the 100 variants; official train/val/test splits'),
+    DatasetInfo('mnist', _CLASSNAMES['mnist'], 'handwritten digit', _load_mnist),
     DatasetInfo('shapes', SHAPES, 'simple drawing', _load_shapes, splits=('test',), note='drawn by make_shapes; no download'),
 ]}
 
