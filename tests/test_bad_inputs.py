@@ -289,3 +289,19 @@ def test_battery_size():
     "The battery covers every class of failure of issue 10 §4; this counts it for the report."
     n = len(RUN) + len(ARGPARSE) + len(GRIDS) + 1 + 4 + 4 + 2 + 4 + len(API)
     assert n >= 100, n
+
+def test_every_setting_is_checked():
+    "Each setting of Config refuses a value of no sensible type, by name: none passes unchecked to fail later."
+    import dataclasses, re
+    from lgclip.pipeline import Config
+    for f in dataclasses.fields(Config):
+        with pytest.raises(LGCLIPError) as e: dataclasses.replace(Config.from_preset('tiny'), **{f.name: object()}).check()
+        assert re.search(rf"\b{f.name} must|unknown {f.name}\b|{f.name}=", str(e.value)), (f.name, str(e.value))
+
+def test_settings_beside_a_config_apply(cache):
+    "`LGCLIP(names, Config(), n_prototypes=9)` kept 4: settings given beside a config now apply on top of it."
+    from lgclip.pipeline import LGCLIP, Config, make_config
+    cfg = Config.from_preset('tiny', scales='1')
+    m = LGCLIP(['cat', 'dog'], cfg, n_prototypes=9, seed=None)
+    assert (m.config.n_prototypes, m.config.scales, m.config.seed, cfg.n_prototypes) == (9, (1,), 0, 4)
+    assert make_config(None, preset='paper', llm='template').generator == 'sd15'

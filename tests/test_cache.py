@@ -122,3 +122,15 @@ def test_shared_folders_keep_the_umask(tmp_path):
     finally: os.umask(old)
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in (m, m/'w.bin', s, s/'shapes.json')}
     assert modes == {'toy': '0o775', 'w.bin': '0o664', 'shapes': '0o775', 'shapes.json': '0o664'}
+
+@pytest.mark.slow
+def test_two_runs_on_one_fresh_cache(tmp_path):
+    "Two `lgclip run` started together on an empty cache both succeed with identical results (models, prompts, data shared)."
+    import subprocess, sys
+    exe = Path(sys.executable).with_name('lgclip'); env = {**os.environ, 'LGCLIP_CACHE': str(tmp_path/'c')}
+    ps = [subprocess.Popen([str(exe), *RUN, '--out-dir', str(tmp_path/f'o{i}')], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    outs = [p.communicate(timeout=900) for p in ps]
+    assert [p.returncode for p in ps] == [0, 0], [o[1][-2000:] for o in outs]
+    assert _result(tmp_path/'o0') == _result(tmp_path/'o1')
+    assert not any('was corrupt' in o[1] for o in outs)
