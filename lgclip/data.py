@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #70151fcf
 from __future__ import annotations
-import os, re, shutil, tempfile
+import json, os, re, shutil, tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +12,13 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 from fastcore.basics import patch
-from .core import LGCLIPError, check_classnames, check_positive, save_json, load_json
+from .core import (LGCLIPError, check_classnames, check_positive, check_seed, save_json, load_json, tmp_dir,
+                         tmp_name, sweep_stale, stale_leftovers, set_aside, folder_digests, check_digests)
 from .models import default_cache_dir
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'SHAPES', 'DATASETS', 'load_image', 'ImageSet', 'image_folder', 'make_shapes', 'DatasetInfo',
-           'dataset_info', 'get_dataset']
+__all__ = ['IMAGE_EXTS', 'SHAPES', 'DATASETS', 'load_image', 'ImageSet', 'image_folder', 'drawn_set', 'make_shapes',
+           'verify_cache', 'is_drawn', 'DatasetInfo', 'dataset_info', 'get_dataset']
 
 # %% ../nbs/02_data.ipynb #524c970d
 def load_image(path:str|Path) -> Image.Image:
@@ -106,28 +107,67 @@ def _draw_shape(kind:str, size:int, rng:np.random.Generator) -> Image.Image:
     a = np.asarray(im.resize((size, size), Image.LANCZOS), dtype=np.float32) + rng.normal(0, 6, (size, size, 3))
     return Image.fromarray(np.clip(a, 0, 255).round().astype(np.uint8))
 
-def make_shapes(root:str|Path, # the set is written to `root/shapes/test/<class>/<i>.png`
-                n_per_class:int=6, # images per class
-                size:int=64, # image side in pixels
-                seed:int=0 # image i of class c uses `np.random.default_rng([seed, c, i])`
-               ) -> Path:
-    "Draw the `shapes` test set under `root/shapes` (skipped when already there) and return that folder."
-    n, size, seed = check_positive('n_per_class', n_per_class), check_positive('size', size), int(seed)
-    if seed < 0: raise LGCLIPError(f"seed must be >= 0, got {seed}")
-    out = Path(root).expanduser()/'shapes'; params = dict(n_per_class=n, size=size, seed=seed, classes=SHAPES)
-    if (out/'shapes.json').is_file() and load_json(out/'shapes.json') == params: return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix='.shapes.')); old = tmp.with_name(tmp.name + '.old')
+def _record(out:Path) -> Path: return out/f'{out.name}.json'
+
+def _drawn_problem(out:Path, params:dict|None=None) -> str|None:
+    "Why the drawn set `out` is not what was written (with `params`, when given); None when it is."
+    try: rec = json.loads(_record(out).read_text(encoding='utf-8'))
+    except (OSError, ValueError) as e: return f'its record {_record(out).name} is unreadable ({type(e).__name__})'
+    if not isinstance(rec, dict) or not rec.get('files'): return f'{_record(out).name} records no file digests (older lgclip)'
+    if params is not None and {k: rec.get(k) for k in params} != params: return 'drawn with other parameters'
+    return check_digests(out, rec['files'], skip=(_record(out).name,))
+
+def drawn_set(out:str|Path, # the folder of the set, e.g. `<cache>/data/shapes`
+              params:dict, # everything the drawing depends on (JSON): recorded, and compared on reuse
+              draw:Callable, # `draw(folder)` writes the set's files into an empty folder
+             ) -> Path:
+    "A data set drawn once into `out`: atomic, recorded with `params` and file digests, checked on reuse, redrawn if changed."
+    out = Path(out).expanduser()
+    if _record(out).is_file():
+        if (why := _drawn_problem(out, params)) is None: return out
+        if why != 'drawn with other parameters': set_aside(out, why)
+    sweep_stale(out.parent)
+    tmp, old = tmp_dir(out), tmp_name(out)
     try:
-        for c, kind in enumerate(SHAPES):
-            (tmp/'test'/kind).mkdir(parents=True)
-            for i in range(n): _draw_shape(kind, size, np.random.default_rng([seed, c, i])).save(tmp/'test'/kind/f'{i}.png')
-        save_json(params, tmp/'shapes.json')
+        draw(tmp)
+        save_json({**params, 'files': folder_digests(tmp)}, tmp/f'{out.name}.json')
         if out.exists(): os.replace(out, old)  # a set made with other parameters
         os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True); shutil.rmtree(old, ignore_errors=True)
     return out
+
+def make_shapes(root:str|Path, # the set is written to `root/shapes/test/<class>/<i>.png`
+                n_per_class:int=6, # images per class
+                size:int=64, # image side in pixels
+                seed:int=0 # image i of class c uses `np.random.default_rng([seed, c, i])`
+               ) -> Path:
+    "Draw the `shapes` test set under `root/shapes` (skipped when already there and intact) and return that folder."
+    n, size, seed = check_positive('n_per_class', n_per_class), check_positive('size', size), check_seed(seed)
+    def draw(d):
+        for c, kind in enumerate(SHAPES):
+            (d/'test'/kind).mkdir(parents=True)
+            for i in range(n): _draw_shape(kind, size, np.random.default_rng([seed, c, i])).save(d/'test'/kind/f'{i}.png')
+    return drawn_set(Path(root).expanduser()/'shapes', dict(n_per_class=n, size=size, seed=seed, classes=SHAPES), draw)
+
+# %% ../nbs/02_data.ipynb #3db8558a
+def verify_cache(cache_dir:str|Path|None=None, # the lgclip cache (default: `default_cache_dir()`)
+                 repair:bool=False, # set bad sets aside and remove leftovers of killed writers
+                ) -> list[tuple[Path, str]]:
+    "Drawn data sets of the cache's `data/` that are not what was drawn, and leftovers of killed draws, with reasons."
+    root = Path(cache_dir or default_cache_dir())/'data'
+    if not root.is_dir(): return []
+    bad = [(d, why) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and _record(d).is_file()
+           and (why := _drawn_problem(d))]
+    left = [(p, 'left behind by a draw that was killed') for p in stale_leftovers(root)]
+    if repair:
+        for d, why in bad: set_aside(d, why, rebuilt=False)
+        sweep_stale(root)
+    return bad + left
+
+def is_drawn(folder:str|Path) -> bool:
+    "True for a data set folder that lgclip drew (it has its record), as opposed to a downloaded one."
+    return _record(Path(folder)).is_file()
 
 # %% ../nbs/02_data.ipynb #95d55c74
 _CLASSNAMES = dict(
@@ -243,7 +283,7 @@ def _load_shapes(root=None, split='test', download=False) -> ImageSet:
     "The drawn `shapes` set under `root` (default: the cache), made when missing."
     _check_split('shapes', split, ('test',))
     out = Path(root or default_cache_dir()/'data').expanduser()/'shapes'
-    if not (out/'shapes.json').is_file(): make_shapes(out.parent)
+    make_shapes(out.parent)   # draws it when missing, checks it when there
     return image_folder(out/'test', name='shapes')
 
 _tt = lambda split: dict(split=split)
