@@ -4,13 +4,13 @@
 
 # %% ../nbs/06_classify.ipynb #8a5740cb
 from __future__ import annotations
-import tempfile
+import hashlib, tempfile
 from pathlib import Path
 from typing import Sequence
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .core import LGCLIPError, check_classnames, check_positive, atomic_write, chunked
+from .core import LGCLIPError, check_classnames, check_positive, atomic_write, chunked, cache_key, check_file, warn
 
 # %% auto #0
 __all__ = ['MODES', 'TEMPLATES', 'PrototypeClassifier', 'load_bank', 'text_features', 'TextClassifier']
@@ -58,20 +58,39 @@ def predict(self:PrototypeClassifier, x:torch.Tensor) -> torch.Tensor:
     return self.logits(x).argmax(-1)
 
 # %% ../nbs/06_classify.ipynb #f5dc00a4
+def _digest(s:dict) -> str:
+    "A digest of a saved classifier's contents: features' bytes, labels, class names, settings and meta."
+    h = hashlib.sha256(s['features'].float().contiguous().numpy().tobytes())
+    h.update(cache_key(s['labels'].tolist(), s['classnames'], s['mode'], s['k'], s['temperature'], s['meta']).encode())
+    return h.hexdigest()[:16]
+
 @patch
 def save(self:PrototypeClassifier, path:str|Path, meta:dict|None=None) -> Path:
-    "Write the classifier (and `meta`, e.g. the backbone it needs) to one file, atomically."
+    "Write the classifier (and `meta`, e.g. the backbone it needs) to one file, atomically, with a digest of it."
+    path = check_file(path, 'prototype bank', 'bank.pt')
     state = {'features': self.features, 'labels': self.labels, 'classnames': self.classnames, 'mode': self.mode, 'k': self.k,
              'temperature': self.temperature, 'meta': meta or {}}
+    state['digest'] = _digest(state)
     with atomic_write(path, 'wb') as f: torch.save(state, f)
-    return Path(path)
+    return path
+
+_BANK = {'features': torch.Tensor, 'labels': torch.Tensor, 'classnames': list, 'mode': str, 'k': int,
+         'temperature': float, 'meta': dict}
 
 def load_bank(path:str|Path) -> tuple[PrototypeClassifier, dict]:
-    "Read a saved classifier; returns it with its `meta`."
-    p = Path(path)
+    "Read a saved classifier, checked against the digest it was saved with; returns it with its `meta`."
+    p = Path(path).expanduser()
+    if p.is_dir(): raise LGCLIPError(f"prototype bank {str(p)!r} is a folder: give the bank file (e.g. {str(p/'bank.pt')!r})")
     if not p.is_file(): raise LGCLIPError(f"no prototype bank at {p}")
+    not_bank = f"{p} is not a prototype bank (one is written by LGCLIP.save or PrototypeClassifier.save)"
     try: s = torch.load(p, weights_only=True)
-    except Exception as e: raise LGCLIPError(f"{p} is not a prototype bank: {e}") from None
+    except Exception as e: raise LGCLIPError(f"{not_bank}: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
+    if not isinstance(s, dict) or (wrong := [k for k, t in _BANK.items() if not isinstance(s.get(k), t)]):
+        raise LGCLIPError(f"{not_bank}: " + (f"no valid {wrong[0]!r}" if isinstance(s, dict) else f"it holds a {type(s).__name__}"))
+    if 'digest' not in s: warn(f"{p} has no digest (saved by an older lgclip): it is used unchecked")
+    elif _digest(s) != s['digest']:
+        raise LGCLIPError(f"{p} does not match the digest recorded when it was saved: the file was changed or damaged; "
+                          "fit and save the classifier again")
     return PrototypeClassifier(s['features'], s['labels'].tolist(), s['classnames'], s['mode'], s['k'], s['temperature']), s['meta']
 
 # %% ../nbs/06_classify.ipynb #491567c7

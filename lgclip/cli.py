@@ -4,13 +4,13 @@
 
 # %% ../nbs/09_cli.ipynb #365f938b
 from __future__ import annotations
-import argparse, os, sys, tempfile
+import argparse, importlib, os, shutil, sys, tempfile, traceback
 from pathlib import Path
-from .core import LGCLIPError
+from .core import LGCLIPError, check_dir
 from .pipeline import Config, PRESETS, run, LGCLIP, RANDOM_NOTE
 
 # %% auto #0
-__all__ = ['parser', 'summary', 'process_rank', 'synthesize', 'main']
+__all__ = ['KINDS', 'parser', 'summary', 'process_rank', 'synthesize', 'main', 'cache_check', 'cache_clear', 'cache_main']
 
 # %% ../nbs/09_cli.ipynb #c08a22e4
 def _config_args(p:argparse.ArgumentParser):
@@ -42,7 +42,25 @@ def parser() -> argparse.ArgumentParser:
     _config_args(sub.add_parser('synthesize', help='prompts and prototype images only; shards under `accelerate launch`'))
     r = sub.add_parser('reproduce', help='a grid of runs through papermill, then the report', add_help=False)
     r.add_argument('rest', nargs=argparse.REMAINDER)
+    _cache_args(sub)
+    p.add_argument('--debug', action='store_true', help='print the traceback of an unexpected error (anywhere on the line; '
+                   'also LGCLIP_DEBUG=1)')
     return p
+
+# %% ../nbs/09_cli.ipynb #eeb87b5d
+KINDS = {'prompts': 'lgclip.prompts', 'models': 'lgclip.models', 'data': 'lgclip.data', 'prototypes': 'lgclip.synthesis',
+         'features': 'lgclip.encoding'}   # a kind of cache entry -> the module whose `verify_cache` checks it
+
+def _cache_args(sub):
+    c = sub.add_parser('cache', help='check the cache (and set aside what is corrupt), or clear it')
+    acts = c.add_subparsers(dest='action', required=True)
+    chk = acts.add_parser('check', help='entries, sizes and bad entries per kind')
+    chk.add_argument('--repair', action='store_true', help='set bad entries aside (the next run rebuilds them)')
+    clr = acts.add_parser('clear', help='remove one kind of entry, or all')
+    clr.add_argument('--kind', choices=[*KINDS, 'corrupt'], help='what to remove (default: every kind)')
+    for q in (chk, clr):
+        q.add_argument('--cache-dir', help='the cache (default $LGCLIP_CACHE or ~/.cache/lgclip)')
+        q.add_argument('--debug', action='store_true', help='tracebacks for unexpected errors (also LGCLIP_DEBUG=1)')
 
 # %% ../nbs/09_cli.ipynb #a6a5a146
 def summary(res:dict, out:str|Path) -> str:
@@ -61,12 +79,23 @@ def summary(res:dict, out:str|Path) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/09_cli.ipynb #6694399a
+def _env_int(k:str, v:str) -> int:
+    try: return int(v)
+    except ValueError:
+        raise LGCLIPError(f"{k}={v!r} in the environment is not an integer: it is set by a launcher (torchrun, accelerate, "
+                          f"mpirun) to this process's number; unset it to run as one process") from None
+
 def process_rank() -> tuple[int, int, int]:
     "`(rank, world_size, local_rank)` from the launcher's environment (torchrun, accelerate, MPI); `(0, 1, 0)` alone."
     env = os.environ
     for r, w, l in (('RANK', 'WORLD_SIZE', 'LOCAL_RANK'), ('OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_LOCAL_RANK'),
                     ('PMI_RANK', 'PMI_SIZE', 'MPI_LOCALRANKID')):
-        if r in env and w in env: return int(env[r]), int(env[w]), int(env.get(l, env[r]))
+        if r in env and w in env:
+            rank, world, local = _env_int(r, env[r]), _env_int(w, env[w]), _env_int(l, env.get(l, env[r]))
+            if world < 1: raise LGCLIPError(f"{w}={world} in the environment: the number of processes must be at least 1")
+            if not 0 <= rank < world: raise LGCLIPError(f"{r}={rank} is outside 0..{world - 1} ({w}={world} in the environment)")
+            if local < 0: raise LGCLIPError(f"{l}={local} in the environment: a local rank is at least 0")
+            return rank, world, local
     return 0, 1, 0
 
 def synthesize(cfg:Config, progress:bool=True):
@@ -74,33 +103,141 @@ def synthesize(cfg:Config, progress:bool=True):
     import torch
     from lgclip.data import get_dataset
     from lgclip.synthesis import Synthesizer
-    from lgclip.pipeline import check_models
-    check_models(cfg); rank, world, local = process_rank()
+    from lgclip.pipeline import preflight
+    rank, world, local = process_rank(); preflight(cfg, out=False)
     dev = f'cuda:{local}' if cfg.device == 'auto' and torch.cuda.is_available() else cfg.device
-    ds = get_dataset(cfg.dataset, cfg.data_root, 'test', cfg.download, 1)
+    ds = get_dataset(cfg.dataset, cfg.data_dir(), 'test', cfg.download, 1)
     model = LGCLIP.for_dataset(ds, cfg)
     prompts = model.write_prompts(progress)
     syn = Synthesizer(cfg.generator, cfg.steps, cfg.guidance, cfg.image_size, cfg.batch_size, dev, cfg.dtype, model.cache_dir)
     return syn(prompts.prompts, cfg.n_prototypes, cfg.seed, rank=rank, world_size=world, progress=progress)
 
 # %% ../nbs/09_cli.ipynb #63d77124
-def main(argv:list[str]|None=None) -> int:
-    "Run the `lgclip` command line."
-    argv = sys.argv[1:] if argv is None else list(argv)
+def _one_line(e:BaseException) -> str: return ' '.join(str(e).split())
+
+def _debug(argv:list[str]) -> bool:
+    return '--debug' in argv or os.environ.get('LGCLIP_DEBUG', '').strip().lower() not in ('', '0', 'false', 'no')
+
+def _main(argv:list[str]) -> int:
     if argv[:1] == ['reproduce']:
         from lgclip.reproduce import main as reproduce_main
         return reproduce_main(argv[1:])
     a = parser().parse_args(argv)
-    try:
-        cfg = _config(a)
-        if a.cmd == 'synthesize':
-            bank = synthesize(cfg, progress=not a.quiet)
-            rank, world, _ = process_rank()
-            print(f"prototype bank: {bank.root} (process {rank}/{world} made {bank.made} images)")
-            return 0
-        res = run(cfg, progress=not a.quiet)
-        print(summary(res, cfg.run_dir()))
+    if a.cmd == 'cache': return cache_main(a)
+    cfg = _config(a)
+    if a.cmd == 'synthesize':
+        bank = synthesize(cfg, progress=not a.quiet)
+        rank, world, _ = process_rank()
+        print(f"prototype bank: {bank.root} (process {rank}/{world} made {bank.made} images)")
         return 0
+    res = run(cfg, progress=not a.quiet)
+    print(summary(res, cfg.run_dir()))
+    return 0
+
+def main(argv:list[str]|None=None) -> int:
+    "Run the `lgclip` command line; return its exit code (0 done, 1 failed unexpectedly, 2 bad input, 130 interrupted)."
+    argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+    debug = _debug(argv); argv = [a for a in argv if a != '--debug']
+    try: return _main(argv)
     except LGCLIPError as e:
-        print(f"lgclip: error: {e}", file=sys.stderr)
+        if debug: traceback.print_exc()
+        print(f"lgclip: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("lgclip: interrupted; finished work is kept in the cache: run the same command again to resume", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if debug: traceback.print_exc()
+        print(f"lgclip: error: unexpected {type(e).__name__}: {_one_line(e)[:300]} (a bug in lgclip, or an input it does not "
+              "check yet: rerun with --debug or LGCLIP_DEBUG=1 for the traceback, and report it)", file=sys.stderr)
+        return 1
+
+# %% ../nbs/09_cli.ipynb #3841f8ad
+def _size(p:Path) -> int:
+    "Bytes of the files below `p` (links not followed)."
+    if p.is_file(): return p.stat().st_size
+    return sum(f.stat().st_size for f in p.rglob('*') if f.is_file() and not f.is_symlink()) if p.is_dir() else 0
+
+def _human(n:int) -> str:
+    for unit in ('B', 'KB', 'MB', 'GB'):
+        if n < 1024 or unit == 'GB': return f"{n:.0f} {unit}" if unit == 'B' else f"{n:.1f} {unit}"
+        n /= 1024
+
+def _entries(root:Path, kind:str) -> list[Path]:
+    "The entries of one kind: folders or files directly in its folder (prompt entries by their prompts file)."
+    d = root/kind
+    if not d.is_dir(): return []
+    items = [p for p in sorted(d.iterdir()) if not p.name.startswith('.')]
+    if kind == 'prompts': items = [p for p in items if not p.name.endswith('.meta.json')]
+    if kind == 'data':
+        from lgclip.data import is_drawn
+        items = [p for p in items if is_drawn(p)]
+    return items
+
+def _corrupt(root:Path) -> list[Path]: return sorted(root.rglob('.corrupt')) if root.is_dir() else []
+
+def cache_check(cache_dir:str|Path|None=None, # the lgclip cache (default: `$LGCLIP_CACHE` or ~/.cache/lgclip)
+                repair:bool=False, # set bad entries aside, remove leftovers of killed writers
+               ) -> dict:
+    "Per kind: entries, bytes, and bad entries with reasons (None when that kind has no `verify_cache` yet)."
+    from lgclip.models import default_cache_dir
+    root = check_dir(cache_dir, 'cache_dir') if cache_dir else default_cache_dir()
+    kinds = {}
+    for kind, mod in KINDS.items():
+        verify = getattr(importlib.import_module(mod), 'verify_cache', None)
+        items = _entries(root, kind)
+        bad = verify(root, repair=repair) if verify else None
+        size = sum(map(_size, items)) if kind == 'data' else _size(root/kind) - sum(map(_size, _corrupt(root/kind)))
+        kinds[kind] = dict(entries=len(items), bytes=size, bad=bad, module=mod)
+    corrupt = _corrupt(root)
+    return dict(root=root, kinds=kinds, corrupt=dict(entries=sum(len(list(c.iterdir())) for c in corrupt),
+                                                      bytes=sum(map(_size, corrupt))), repaired=repair)
+
+def cache_clear(cache_dir:str|Path|None=None, # the lgclip cache
+                kind:str|None=None, # one of `KINDS` or 'corrupt'; None: every kind
+               ) -> dict:
+    "Remove one kind of cache entry (or all); return what was removed (entries, bytes) per kind."
+    from lgclip.models import default_cache_dir
+    root = check_dir(cache_dir, 'cache_dir') if cache_dir else default_cache_dir()
+    if kind is not None and kind not in (*KINDS, 'corrupt'):
+        raise LGCLIPError(f"unknown cache kind {kind!r}: use one of {', '.join([*KINDS, 'corrupt'])}")
+    out = {}
+    for k in ([kind] if kind else [*KINDS, 'corrupt']):
+        if k == 'corrupt': items = _corrupt(root); n = sum(len(list(c.iterdir())) for c in items)
+        else:   # a kind's whole folder, but of data/ only the sets lgclip drew
+            items = (_entries(root, k) + _corrupt(root/k)) if k == 'data' else [root/k] * (root/k).is_dir()
+            n = len(_entries(root, k))
+        size = sum(map(_size, items))
+        for p in items: shutil.rmtree(p, ignore_errors=True)
+        out[k] = dict(entries=n, bytes=size)
+    return out
+
+def _check_lines(r:dict) -> tuple[list[str], int]:
+    "The report of `cache_check` as lines, and the exit code (1 when bad entries are left)."
+    lines = [f"lgclip cache: {r['root']}", f"{'kind':<12}{'entries':>8}{'size':>11}  bad"]
+    bad = [(p, why) for k in r['kinds'].values() for p, why in (k['bad'] or [])]
+    for kind, k in r['kinds'].items():
+        state = (f"{len(k['bad'])}" if k['bad'] is not None else f"-  not checked: {k['module']} has no verify_cache yet")
+        lines.append(f"{kind:<12}{k['entries']:>8}{_human(k['bytes']):>11}  {state}")
+    if r['corrupt']['entries']:
+        lines.append(f"set aside before: {r['corrupt']['entries']} entries, {_human(r['corrupt']['bytes'])} in .corrupt/ folders "
+                     "(`lgclip cache clear --kind corrupt` removes them)")
+    lines += [f"{'set aside' if r['repaired'] else 'bad'}: {p}: {why}" for p, why in bad]
+    total = _human(sum(k['bytes'] for k in r['kinds'].values()))
+    if not bad: lines.append(f"summary: no bad entries ({total} in all)")
+    elif r['repaired']: lines.append(f"summary: {len(bad)} bad entries set aside; the next run rebuilds them ({total} in all)")
+    else: lines.append(f"summary: {len(bad)} bad entries ({total} in all); `lgclip cache check --repair` sets them aside, "
+                       "and the next run rebuilds them")
+    return lines, int(bool(bad) and not r['repaired'])
+
+def cache_main(a:argparse.Namespace) -> int:
+    "`lgclip cache check [--repair]` and `lgclip cache clear [--kind K]`."
+    if a.action == 'check':
+        lines, code = _check_lines(cache_check(a.cache_dir, a.repair))
+        print('\n'.join(lines)); return code
+    done = cache_clear(a.cache_dir, a.kind)
+    for k, d in done.items(): print(f"{k:<12}{d['entries']:>8} removed{_human(d['bytes']):>11}")
+    kept = '; downloaded data sets in data/ are kept' if a.kind in (None, 'data') else ''
+    print(f"summary: {sum(d['entries'] for d in done.values())} entries removed, "
+          f"{_human(sum(d['bytes'] for d in done.values()))} freed{kept}")
+    return 0

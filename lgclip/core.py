@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #172b3eea
 from __future__ import annotations
-import contextlib, dataclasses, errno, hashlib, json, os, random, re, secrets, shutil, sys, tempfile
+import contextlib, dataclasses, errno, hashlib, json, math, os, random, re, secrets, shutil, socket, sys, tempfile
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LGCLIPError', 'check_classnames', 'check_positive', 'parse_scales', 'cache_key', 'tmp_name', 'atomic_write',
-           'save_json', 'load_json', 'sweep_stale', 'warn', 'file_digest', 'set_aside', 'seed_everything', 'get_device',
-           'get_dtype', 'chunked']
+__all__ = ['SEED_MAX', 'LGCLIPError', 'check_classnames', 'check_positive', 'check_int', 'check_number', 'check_seed',
+           'parse_scales', 'check_dir', 'check_file', 'cache_key', 'tmp_name', 'tmp_dir', 'atomic_write', 'save_json',
+           'load_json', 'stale_leftovers', 'sweep_stale', 'warn', 'file_digest', 'set_aside', 'folder_digests',
+           'check_digests', 'seed_everything', 'get_device', 'get_dtype', 'chunked']
 
 # %% ../nbs/00_core.ipynb #d9411469
 class LGCLIPError(ValueError):
@@ -40,16 +41,67 @@ def check_positive(name:str, value) -> int:
         raise LGCLIPError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
+def check_int(name:str, value, lo:int|None=None, hi:int|None=None) -> int:
+    "Return `value` as an int within `lo..hi` (either bound optional), or raise naming `name` and the range."
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise LGCLIPError(f"{name} must be an integer, got {value!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        want = f"{lo}..{hi}" if None not in (lo, hi) else (f">= {lo}" if hi is None else f"<= {hi}")
+        raise LGCLIPError(f"{name} must be an integer {want}, got {value!r}")
+    return int(value)
+
+def check_number(name:str, value, lo:float|None=None) -> float:
+    "Return `value` as a finite float (at least `lo`), or raise naming `name`: NaN and infinity never pass."
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)): raise LGCLIPError(f"{name} must be a finite number, got {value!r}")
+    if lo is not None and value < lo: raise LGCLIPError(f"{name} must be >= {lo}, got {value!r}")
+    return float(value)
+
+SEED_MAX = 2**32 - 1
+
+def check_seed(seed) -> int:
+    "Return `seed` as an int in `0..2**32-1`, the range every random number generator we seed accepts."
+    return check_int('seed', seed, 0, SEED_MAX)
+
 def parse_scales(scales:str|int|Iterable[int]) -> tuple[int, ...]:
     "Parse grid sizes such as `'1,2'` or `(1, 2)` into a sorted tuple of distinct positive ints."
     raw = scales
     if isinstance(scales, str): scales = [s for s in scales.replace(' ', '').split(',') if s != '']
     elif isinstance(scales, (int, np.integer)): scales = [scales]
     try: out = [int(s) for s in scales]
-    except (TypeError, ValueError): raise LGCLIPError(f"scales must be grid sizes like '1,2', got {raw!r}") from None
-    if not out or any(s < 1 for s in out) or any(isinstance(s, float) and s != int(s) for s in scales):
+    except (TypeError, ValueError, OverflowError):
+        raise LGCLIPError(f"scales must be grid sizes like '1,2', got {raw!r}") from None
+    if not out or any(s < 1 for s in out) or any(isinstance(s, (bool, float)) and s != int(s) for s in scales):
         raise LGCLIPError(f"scales must be positive grid sizes like '1,2', got {raw!r}")
     return tuple(sorted(set(out)))
+
+# %% ../nbs/00_core.ipynb #c24a440f
+def _nearest(p:Path) -> Path|None:
+    "The longest leading part of `p` that exists (`p` itself when it exists)."
+    for q in (p, *p.parents):
+        try:
+            if q.exists(): return q
+        except OSError: continue
+    return None
+
+def check_dir(path:str|Path, what:str='folder') -> Path:
+    "Return `path` when it is a folder, or can be made one and written to; else raise naming `what` and the path."
+    p = Path(path).expanduser(); q = _nearest(p)
+    if q is not None and not q.is_dir():
+        if q == p: raise LGCLIPError(f"{what} {str(p)!r} is a file, not a folder: give a folder path")
+        raise LGCLIPError(f"{what} {str(p)!r} lies under {str(q)!r}, which is a file: give a folder path")
+    if q is not None and not os.access(q, os.W_OK | os.X_OK):
+        raise LGCLIPError(f"{what} {str(p)!r} cannot be written: {str(q)!r} is not writable for this user")
+    return p
+
+def check_file(path:str|Path, what:str='file', example:str='') -> Path:
+    "Return `path` when a file can be written there (not a folder, its folder usable); else raise naming `what`."
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise LGCLIPError(f"{what} {str(p)!r} is a folder: give the path of a file"
+                          + (f", e.g. {str(p/example)!r}" if example else ''))
+    check_dir(p.parent, f"the folder of {what}")
+    return p
 
 # %% ../nbs/00_core.ipynb #985b2bb1
 def _jsonable(o):
@@ -69,22 +121,43 @@ def cache_key(*parts, n:int=16, **named) -> str:
 def _umask() -> int:
     m = os.umask(0); os.umask(m); return m
 
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:4]
+
 def tmp_name(path:str|Path) -> Path:
-    "A hidden temporary name beside `path` that records this process's id: `.NAME.PID.RANDOM.tmp`."
+    "A hidden temporary name beside `path` that records this process: `.NAME.PID.HHHHRRRR.tmp` (host tag, random)."
     path = Path(path)
-    return path.with_name(f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp')
+    return path.with_name(f'.{path.name}.{os.getpid()}.{_HOST}{secrets.token_hex(2)}.tmp')
+
+def tmp_dir(path:str|Path) -> Path:
+    "Make a temporary folder beside `path` (named by `tmp_name`, permissions from the umask) to be renamed onto it."
+    t = tmp_name(path)
+    try: t.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError): check_dir(t.parent); raise
+    t.mkdir()
+    return t
+
+def _write_error(path:Path, e:OSError) -> LGCLIPError|None:
+    "A one-line error for what a user can fix about where a file goes (full disk, permissions), or None."
+    if e.errno == errno.ENOSPC: return LGCLIPError(f"no space left on the device while writing {str(path)!r}: free space")
+    if isinstance(e, PermissionError):
+        return LGCLIPError(f"cannot write {str(path)!r}: permission denied ({e.filename})")
+    return None
 
 @contextlib.contextmanager
 def atomic_write(path:str|Path, mode:str='w', **kw):
     "Open a temporary file beside `path` and move it onto `path` only if the block succeeds."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    if path.is_dir(): raise LGCLIPError(f"cannot write {str(path)!r}: it is a folder, not a file")
+    try: path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError): check_dir(path.parent); raise
     tmp = tmp_name(path)
     try:
         with open(tmp, {'w': 'x', 'wb': 'xb'}.get(mode, mode), **kw) as f: yield f
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError): os.remove(tmp)
+        if isinstance(e, OSError) and (clear := _write_error(path, e)): raise clear from None
         raise
 
 def save_json(obj, path:str|Path, indent:int=1) -> Path:
@@ -97,10 +170,11 @@ def load_json(path:str|Path):
     path = Path(path)
     if not path.is_file(): raise LGCLIPError(f"no such file: {path}")
     try: return json.loads(path.read_text(encoding='utf-8'))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise LGCLIPError(f"{path} is not valid JSON: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LGCLIPError(f"{path} is not valid JSON: {e}") from None
 
 # %% ../nbs/00_core.ipynb #14db5589
-_TMP = re.compile(r'^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$')
+_TMP = re.compile(r'^\..+\.(\d+)\.([0-9a-f]{4})[0-9a-f]{4}\.tmp$')
 
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0)
@@ -108,13 +182,20 @@ def _alive(pid:int) -> bool:
     except PermissionError: return True
     return True
 
-def sweep_stale(folder:str|Path, recursive:bool=False) -> int:
-    "Remove temporary files and folders left in `folder` by writers that are no longer running; return how many."
-    folder = Path(folder); n = 0
-    if not folder.is_dir(): return 0
+def stale_leftovers(folder:str|Path, recursive:bool=False) -> list[Path]:
+    "Temporary files and folders in `folder` left by writers of this host that are no longer running."
+    folder = Path(folder)
+    if not folder.is_dir(): return []
+    out = []
     for p in (folder.rglob('.*.tmp') if recursive else folder.glob('.*.tmp')):
         m = _TMP.match(p.name)
-        if not m or _alive(int(m.group(1))): continue
+        if m and m.group(2) == _HOST and not _alive(int(m.group(1))): out.append(p)
+    return out
+
+def sweep_stale(folder:str|Path, recursive:bool=False) -> int:
+    "Remove temporary files and folders left in `folder` by writers that are no longer running; return how many."
+    n = 0
+    for p in stale_leftovers(folder, recursive):
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
             n += 1
@@ -132,32 +213,61 @@ def file_digest(path:str|Path, n:int=16) -> str:
         for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
     return h.hexdigest()[:n]
 
-def set_aside(path:str|Path, why:str) -> Path|None:
-    "Move a corrupt cache entry into `.corrupt/` beside it, warn in one line, and return where it went."
-    path = Path(path)
-    if not path.exists(): return None
-    dest = path.parent/'.corrupt'/f"{path.name}.{os.getpid()}.{secrets.token_hex(3)}"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try: os.replace(path, dest)
-    except FileNotFoundError: return None   # another process set it aside first
-    warn(f"{path} was corrupt ({why}); set aside as {dest} and rebuilt")
-    return dest
+def set_aside(path:str|Path|Sequence[str|Path], why:str, rebuilt:bool=True) -> Path|None:
+    "Move a corrupt cache entry (a path, or the paths of one entry) into `.corrupt/` beside it; warn in one line."
+    paths = [Path(p) for p in ([path] if isinstance(path, (str, Path)) else path)]
+    moved = []
+    for p in paths:
+        if not (p.exists() or p.is_symlink()): continue
+        dest = p.parent/'.corrupt'/f"{p.name}.{os.getpid()}.{secrets.token_hex(3)}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try: os.replace(p, dest); moved.append(dest)
+        except FileNotFoundError: pass   # another process set it aside first
+    if moved: warn(f"{paths[0]} was corrupt ({why}); set aside in {moved[0].parent}" + (' and rebuilt' if rebuilt else ''))
+    return moved[0] if moved else None
+
+def folder_digests(folder:str|Path, skip:Sequence[str]=()) -> dict[str, str]:
+    "`{relative path: file_digest}` of the files below `folder` (hidden ones and names in `skip` left out)."
+    folder = Path(folder)
+    return {f.relative_to(folder).as_posix(): file_digest(f) for f in sorted(folder.rglob('*'))
+            if f.is_file() and f.name not in skip and not any(s.startswith('.') for s in f.relative_to(folder).parts)}
+
+def check_digests(folder:str|Path, digests:dict, skip:Sequence[str]=()) -> str|None:
+    "Why `folder` no longer holds the files that `digests` recorded (missing, changed, added), or None when it does."
+    if not isinstance(digests, dict) or not digests: return 'no file digests recorded'
+    now = folder_digests(folder, skip)
+    for name, d in digests.items():
+        if name not in now: return f'{name} is missing'
+        if now[name] != d: return f'{name} changed since it was written'
+    if extra := sorted(set(now) - set(digests)): return f'{extra[0]} was not written with it'
+    return None
 
 # %% ../nbs/00_core.ipynb #03eb8fd1
 def seed_everything(seed:int=0) -> int:
     "Seed Python, NumPy and torch; return the seed."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    seed = check_seed(seed)
+    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
     return seed
 
+_DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:N' (or 'mps' on a Mac)"
+
 def get_device(device:str|torch.device|None='auto') -> torch.device:
-    "`'auto'` picks CUDA when present, else CPU; anything else is checked and returned."
+    "`'auto'` picks CUDA when present, else CPU; anything else is checked (that it can run lgclip, and is there)."
     if device in (None, 'auto'): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: dev = torch.device(device)
-    except (RuntimeError, TypeError): raise LGCLIPError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda[:N]'") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise LGCLIPError(f"device {device!r} asked for, but no CUDA GPU is visible")
+    except (RuntimeError, TypeError, ValueError): raise LGCLIPError(f"unknown device {device!r}: use {_DEVICES}") from None
+    if dev.type not in ('cpu', 'cuda', 'mps'):
+        raise LGCLIPError(f"device {device!r} cannot run lgclip (it holds no data to compute on): use {_DEVICES}")
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available(): raise LGCLIPError(f"device {device!r} asked for, but no CUDA GPU is visible")
+        if dev.index is not None and dev.index >= (n := torch.cuda.device_count()):
+            raise LGCLIPError(f"device {device!r} asked for, but {n} CUDA GPU(s) are visible: use cuda:0..cuda:{n-1}")
+    if dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise LGCLIPError(f"device {device!r} asked for, but this machine has no usable MPS device")
     return dev
 
-_DTYPES = {'fp16': torch.float16, 'float16': torch.float16, 'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16, 'fp32': torch.float32, 'float32': torch.float32}
+_DTYPES = {'fp16': torch.float16, 'float16': torch.float16, 'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16,
+           'fp32': torch.float32, 'float32': torch.float32}
 
 def get_dtype(device:torch.device, dtype:str|torch.dtype|None='auto') -> torch.dtype:
     "`'auto'` is fp16 on CUDA and fp32 elsewhere; names like `'fp16'` or torch dtypes pass through."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #70151fcf
 from __future__ import annotations
-import os, re, shutil, tempfile
+import json, os, re, shutil, tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +12,13 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 from fastcore.basics import patch
-from .core import LGCLIPError, check_classnames, check_positive, save_json, load_json
+from .core import (LGCLIPError, check_classnames, check_positive, check_seed, save_json, load_json, tmp_dir,
+                         tmp_name, sweep_stale, stale_leftovers, set_aside, folder_digests, check_digests)
 from .models import default_cache_dir
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'SHAPES', 'DATASETS', 'load_image', 'ImageSet', 'image_folder', 'make_shapes', 'DatasetInfo',
-           'dataset_info', 'get_dataset']
+__all__ = ['IMAGE_EXTS', 'SHAPES', 'DATASETS', 'load_image', 'ImageSet', 'image_folder', 'drawn_set', 'make_shapes',
+           'verify_cache', 'is_drawn', 'DatasetInfo', 'dataset_info', 'get_dataset']
 
 # %% ../nbs/02_data.ipynb #524c970d
 def load_image(path:str|Path) -> Image.Image:
@@ -106,28 +107,67 @@ def _draw_shape(kind:str, size:int, rng:np.random.Generator) -> Image.Image:
     a = np.asarray(im.resize((size, size), Image.LANCZOS), dtype=np.float32) + rng.normal(0, 6, (size, size, 3))
     return Image.fromarray(np.clip(a, 0, 255).round().astype(np.uint8))
 
-def make_shapes(root:str|Path, # the set is written to `root/shapes/test/<class>/<i>.png`
-                n_per_class:int=6, # images per class
-                size:int=64, # image side in pixels
-                seed:int=0 # image i of class c uses `np.random.default_rng([seed, c, i])`
-               ) -> Path:
-    "Draw the `shapes` test set under `root/shapes` (skipped when already there) and return that folder."
-    n, size, seed = check_positive('n_per_class', n_per_class), check_positive('size', size), int(seed)
-    if seed < 0: raise LGCLIPError(f"seed must be >= 0, got {seed}")
-    out = Path(root).expanduser()/'shapes'; params = dict(n_per_class=n, size=size, seed=seed, classes=SHAPES)
-    if (out/'shapes.json').is_file() and load_json(out/'shapes.json') == params: return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix='.shapes.')); old = tmp.with_name(tmp.name + '.old')
+def _record(out:Path) -> Path: return out/f'{out.name}.json'
+
+def _drawn_problem(out:Path, params:dict|None=None) -> str|None:
+    "Why the drawn set `out` is not what was written (with `params`, when given); None when it is."
+    try: rec = json.loads(_record(out).read_text(encoding='utf-8'))
+    except (OSError, ValueError) as e: return f'its record {_record(out).name} is unreadable ({type(e).__name__})'
+    if not isinstance(rec, dict) or not rec.get('files'): return f'{_record(out).name} records no file digests (older lgclip)'
+    if params is not None and {k: rec.get(k) for k in params} != params: return 'drawn with other parameters'
+    return check_digests(out, rec['files'], skip=(_record(out).name,))
+
+def drawn_set(out:str|Path, # the folder of the set, e.g. `<cache>/data/shapes`
+              params:dict, # everything the drawing depends on (JSON): recorded, and compared on reuse
+              draw:Callable, # `draw(folder)` writes the set's files into an empty folder
+             ) -> Path:
+    "A data set drawn once into `out`: atomic, recorded with `params` and file digests, checked on reuse, redrawn if changed."
+    out = Path(out).expanduser()
+    if _record(out).is_file():
+        if (why := _drawn_problem(out, params)) is None: return out
+        if why != 'drawn with other parameters': set_aside(out, why)
+    sweep_stale(out.parent)
+    tmp, old = tmp_dir(out), tmp_name(out)
     try:
-        for c, kind in enumerate(SHAPES):
-            (tmp/'test'/kind).mkdir(parents=True)
-            for i in range(n): _draw_shape(kind, size, np.random.default_rng([seed, c, i])).save(tmp/'test'/kind/f'{i}.png')
-        save_json(params, tmp/'shapes.json')
+        draw(tmp)
+        save_json({**params, 'files': folder_digests(tmp)}, tmp/f'{out.name}.json')
         if out.exists(): os.replace(out, old)  # a set made with other parameters
         os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True); shutil.rmtree(old, ignore_errors=True)
     return out
+
+def make_shapes(root:str|Path, # the set is written to `root/shapes/test/<class>/<i>.png`
+                n_per_class:int=6, # images per class
+                size:int=64, # image side in pixels
+                seed:int=0 # image i of class c uses `np.random.default_rng([seed, c, i])`
+               ) -> Path:
+    "Draw the `shapes` test set under `root/shapes` (skipped when already there and intact) and return that folder."
+    n, size, seed = check_positive('n_per_class', n_per_class), check_positive('size', size), check_seed(seed)
+    def draw(d):
+        for c, kind in enumerate(SHAPES):
+            (d/'test'/kind).mkdir(parents=True)
+            for i in range(n): _draw_shape(kind, size, np.random.default_rng([seed, c, i])).save(d/'test'/kind/f'{i}.png')
+    return drawn_set(Path(root).expanduser()/'shapes', dict(n_per_class=n, size=size, seed=seed, classes=SHAPES), draw)
+
+# %% ../nbs/02_data.ipynb #3db8558a
+def verify_cache(cache_dir:str|Path|None=None, # the lgclip cache (default: `default_cache_dir()`)
+                 repair:bool=False, # set bad sets aside and remove leftovers of killed writers
+                ) -> list[tuple[Path, str]]:
+    "Drawn data sets of the cache's `data/` that are not what was drawn, and leftovers of killed draws, with reasons."
+    root = Path(cache_dir or default_cache_dir())/'data'
+    if not root.is_dir(): return []
+    bad = [(d, why) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and _record(d).is_file()
+           and (why := _drawn_problem(d))]
+    left = [(p, 'left behind by a draw that was killed') for p in stale_leftovers(root)]
+    if repair:
+        for d, why in bad: set_aside(d, why, rebuilt=False)
+        sweep_stale(root)
+    return bad + left
+
+def is_drawn(folder:str|Path) -> bool:
+    "True for a data set folder that lgclip drew (it has its record), as opposed to a downloaded one."
+    return _record(Path(folder)).is_file()
 
 # %% ../nbs/02_data.ipynb #95d55c74
 _CLASSNAMES = dict(
@@ -139,6 +179,9 @@ _CLASSNAMES = dict(
     food101=['apple pie', 'baby back ribs', 'baklava', 'beef carpaccio', 'beef tartare', 'beet salad', 'beignets', 'bibimbap', 'bread pudding', 'breakfast burrito', 'bruschetta', 'caesar salad', 'cannoli', 'caprese salad', 'carrot cake', 'ceviche', 'cheese plate', 'cheesecake', 'chicken curry', 'chicken quesadilla', 'chicken wings', 'chocolate cake', 'chocolate mousse', 'churros', 'clam chowder', 'club sandwich', 'crab cakes', 'creme brulee', 'croque madame', 'cup cakes', 'deviled eggs', 'donuts', 'dumplings', 'edamame', 'eggs benedict', 'escargots', 'falafel', 'filet mignon', 'fish and chips', 'foie gras', 'french fries', 'french onion soup', 'french toast', 'fried calamari', 'fried rice', 'frozen yogurt', 'garlic bread', 'gnocchi', 'greek salad', 'grilled cheese sandwich', 'grilled salmon', 'guacamole', 'gyoza', 'hamburger', 'hot and sour soup', 'hot dog', 'huevos rancheros', 'hummus', 'ice cream', 'lasagna', 'lobster bisque', 'lobster roll sandwich', 'macaroni and cheese', 'macarons', 'miso soup', 'mussels', 'nachos', 'omelette', 'onion rings', 'oysters', 'pad thai', 'paella', 'pancakes', 'panna cotta', 'peking duck', 'pho', 'pizza', 'pork chop', 'poutine', 'prime rib', 'pulled pork sandwich', 'ramen', 'ravioli', 'red velvet cake', 'risotto', 'samosa', 'sashimi', 'scallops', 'seaweed salad', 'shrimp and grits', 'spaghetti bolognese', 'spaghetti carbonara', 'spring rolls', 'steak', 'strawberry shortcake', 'sushi', 'tacos', 'takoyaki', 'tiramisu', 'tuna tartare', 'waffles'],
     dtd=['banded', 'blotchy', 'braided', 'bubbly', 'bumpy', 'chequered', 'cobwebbed', 'cracked', 'crosshatched', 'crystalline', 'dotted', 'fibrous', 'flecked', 'freckled', 'frilly', 'gauzy', 'grid', 'grooved', 'honeycombed', 'interlaced', 'knitted', 'lacelike', 'lined', 'marbled', 'matted', 'meshed', 'paisley', 'perforated', 'pitted', 'pleated', 'polka-dotted', 'porous', 'potholed', 'scaly', 'smeared', 'spiralled', 'sprinkled', 'stained', 'stratified', 'striped', 'studded', 'swirly', 'veined', 'waffled', 'woven', 'wrinkled', 'zigzagged'],
     eurosat=['annual crop land', 'forest', 'brushland or shrubland', 'highway or road', 'industrial buildings or commercial buildings', 'pasture land', 'permanent crop land', 'residential buildings or homes or apartments', 'river', 'lake or sea'],
+    resisc45=['airplane', 'airport', 'baseball diamond', 'basketball court', 'beach', 'bridge', 'chaparral', 'church', 'circular farmland', 'cloud', 'commercial area', 'dense residential', 'desert', 'forest', 'freeway', 'golf course', 'ground track field', 'harbor', 'industrial area', 'intersection', 'island', 'lake', 'meadow', 'medium residential', 'mobile home park', 'mountain', 'overpass', 'palace', 'parking lot', 'railway', 'railway station', 'rectangular farmland', 'river', 'roundabout', 'runway', 'sea ice', 'ship', 'snowberg', 'sparse residential', 'stadium', 'storage tank', 'tennis court', 'terrace', 'thermal power station', 'wetland'],
+    fgvc_aircraft=['707-320', '727-200', '737-200', '737-300', '737-400', '737-500', '737-600', '737-700', '737-800', '737-900', '747-100', '747-200', '747-300', '747-400', '757-200', '757-300', '767-200', '767-300', '767-400', '777-200', '777-300', 'A300B4', 'A310', 'A318', 'A319', 'A320', 'A321', 'A330-200', 'A330-300', 'A340-200', 'A340-300', 'A340-500', 'A340-600', 'A380', 'ATR-42', 'ATR-72', 'An-12', 'BAE 146-200', 'BAE 146-300', 'BAE-125', 'Beechcraft 1900', 'Boeing 717', 'C-130', 'C-47', 'CRJ-200', 'CRJ-700', 'CRJ-900', 'Cessna 172', 'Cessna 208', 'Cessna 525', 'Cessna 560', 'Challenger 600', 'DC-10', 'DC-3', 'DC-6', 'DC-8', 'DC-9-30', 'DH-82', 'DHC-1', 'DHC-6', 'DHC-8-100', 'DHC-8-300', 'DR-400', 'Dornier 328', 'E-170', 'E-190', 'E-195', 'EMB-120', 'ERJ 135', 'ERJ 145', 'Embraer Legacy 600', 'Eurofighter Typhoon', 'F-16A/B', 'F/A-18', 'Falcon 2000', 'Falcon 900', 'Fokker 100', 'Fokker 50', 'Fokker 70', 'Global Express', 'Gulfstream IV', 'Gulfstream V', 'Hawk T1', 'Il-76', 'L-1011', 'MD-11', 'MD-80', 'MD-87', 'MD-90', 'Metroliner', 'Model B200', 'PA-28', 'SR-20', 'Saab 2000', 'Saab 340', 'Spitfire', 'Tornado', 'Tu-134', 'Tu-154', 'Yak-42'],
+    mnist=[str(d) for d in range(10)],
 )
 
 # %% ../nbs/02_data.ipynb #aa659dc4
@@ -184,6 +227,47 @@ def _tv_loader(name, tv, kw:Callable=lambda split: {}, n_train:Callable|None=Non
         return ImageSet(name, info.classnames, items, source)
     return load
 
+# %% ../nbs/02_data.ipynb #750d3f65
+_RESISC = 'NWPU-RESISC45'
+
+def _three_way(labels, split:str, train:float=0.6, val:float=0.2) -> list[int]:
+    "Positions of `split` per class, in order: the first `train` share, then the next `val` share, then the rest."
+    labels, keep = np.asarray(labels), []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c); a = int(train * len(idx)); b = a + int(val * len(idx))
+        keep += list({'train': idx[:a], 'val': idx[a:b], 'test': idx[b:]}[split])
+    return sorted(keep)
+
+def _load_resisc45(root=None, split='test', download=False) -> ImageSet:
+    "RESISC45 from a local copy `root/NWPU-RESISC45/<class>/<images>` (torchvision cannot download it)."
+    info = DATASETS['resisc45']; _check_split('resisc45', split, info.splits)
+    root = Path(root or default_cache_dir()/'data').expanduser(); folder = root/_RESISC
+    if not folder.is_dir():
+        raise LGCLIPError(f"dataset 'resisc45' was not found under {root}, and lgclip cannot fetch it (torchvision "
+                          f"has no RESISC45, so download=True / --download does not help): get NWPU-RESISC45 (31,500 "
+                          f"images in 45 class folders, from its authors or TorchGeo's copy), unpack it so that "
+                          f"{folder}/airplane/airplane_001.jpg exists, and pass `--data-root {root}`")
+    ds = image_folder(folder, name='resisc45')
+    if ds.classnames != info.classnames:
+        want, got = set(info.classnames), set(ds.classnames)
+        raise LGCLIPError(f"{folder} does not hold RESISC45's 45 class folders: missing {sorted(want - got)[:3]}, "
+                          f"unexpected {sorted(got - want)[:3]}")
+    lists = root/f'resisc45-{split}.txt'
+    if lists.is_file():
+        names = {l.strip() for l in lists.read_text(encoding='utf-8').splitlines() if l.strip()}
+        items = [it for it in ds.items if Path(it[0]).name in names]
+    else: items = [ds.items[i] for i in _three_way(ds.labels, split)]
+    return ImageSet('resisc45', info.classnames, items)
+
+def _load_mnist(root=None, split='test', download=False) -> ImageSet:
+    "MNIST through torchvision; the digits stay in one uint8 array and become PIL images when read."
+    info = DATASETS['mnist']; _check_split('mnist', split, info.splits)
+    root = Path(root or default_cache_dir()/'data').expanduser()
+    data = _open('mnist', 'MNIST', root, download, train=split == 'train')
+    pixels = data.data.numpy()
+    items = list(enumerate(data.targets.tolist()))
+    return ImageSet('mnist', info.classnames, items, lambda i: Image.fromarray(pixels[i]))
+
 # %% ../nbs/02_data.ipynb #9b242c5c
 @dataclass
 class DatasetInfo:
@@ -199,7 +283,7 @@ def _load_shapes(root=None, split='test', download=False) -> ImageSet:
     "The drawn `shapes` set under `root` (default: the cache), made when missing."
     _check_split('shapes', split, ('test',))
     out = Path(root or default_cache_dir()/'data').expanduser()/'shapes'
-    if not (out/'shapes.json').is_file(): make_shapes(out.parent)
+    make_shapes(out.parent)   # draws it when missing, checks it when there
     return image_folder(out/'test', name='shapes')
 
 _tt = lambda split: dict(split=split)
@@ -215,6 +299,13 @@ DATASETS = {d.name: d for d in [
     DatasetInfo('dtd', _CLASSNAMES['dtd'], 'texture', _tv_loader('dtd', 'DTD', _tt), note='partition 1'),
     DatasetInfo('eurosat', _CLASSNAMES['eurosat'], 'satellite photo', _tv_loader('eurosat', 'EuroSAT', n_train=lambda n: int(0.8*n)),
                 note='no official split: first 80% of each class train, last 20% test'),
+    DatasetInfo('resisc45', _CLASSNAMES['resisc45'], 'satellite photo', _load_resisc45, splits=('train', 'val', 'test'),
+                note="no official split: TorchGeo's resisc45-<split>.txt lists when present, else per class the "
+                     "first 60% train, next 20% val, last 20% test; no download"),
+    DatasetInfo('fgvc_aircraft', _CLASSNAMES['fgvc_aircraft'], 'aircraft photo',
+                _tv_loader('fgvc_aircraft', 'FGVCAircraft', lambda s: dict(split=s, annotation_level='variant')),
+                splits=('train', 'val', 'test'), note='the 100 variants; official train/val/test splits'),
+    DatasetInfo('mnist', _CLASSNAMES['mnist'], 'handwritten digit', _load_mnist),
     DatasetInfo('shapes', SHAPES, 'simple drawing', _load_shapes, splits=('test',), note='drawn by make_shapes; no download'),
 ]}
 

@@ -14,20 +14,30 @@ __all__ = ['topk_accuracy', 'confusion_matrix', 'mean_per_class_recall', 'classi
            'attribute_errors']
 
 # %% ../nbs/07_evaluate.ipynb #0dbfcd9f
-def _labels(labels, n): 
+def _scores(logits) -> torch.Tensor:
+    "Scores as an `(N, C)` tensor of finite numbers, or raise naming what they are instead."
+    s = torch.as_tensor(logits)
+    if s.ndim != 2 or not s.shape[1]: raise LGCLIPError(f"scores must be an (images, classes) matrix, got shape {tuple(s.shape)}")
+    if s.is_floating_point() and not torch.isfinite(s).all(): raise LGCLIPError("scores hold NaN or infinite values")
+    return s
+
+def _labels(labels, n, n_classes:int|None=None):
     y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-    if len(y) != n: raise LGCLIPError(f"{n} score rows but {len(y)} labels")
+    if y.ndim != 1 or len(y) != n: raise LGCLIPError(f"{n} score rows but {len(y) if y.ndim else 'no list of'} labels")
+    if n_classes is not None and len(y) and not (0 <= int(y.min()) and int(y.max()) < n_classes):
+        raise LGCLIPError(f"a label is outside 0..{n_classes - 1}: {int(y.min()) if y.min() < 0 else int(y.max())}")
     return y
 
 def topk_accuracy(logits:torch.Tensor, labels:Sequence[int], k:int=1) -> float:
     "Fraction of rows whose label is among the `k` highest scores; ties rank the lower class first, as `argmax` does."
-    logits = torch.as_tensor(logits); y = _labels(labels, len(logits))
+    logits = _scores(logits); y = _labels(labels, len(logits), logits.shape[1])
     top = logits.sort(dim=1, descending=True, stable=True).indices[:, :min(k, logits.shape[1])]
     return (top == y[:, None]).any(1).float().mean().item()
 
 def confusion_matrix(pred:Sequence[int], labels:Sequence[int], n_classes:int) -> np.ndarray:
     "Counts `(n_classes, n_classes)`: row = true class, column = predicted class."
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    _labels(labels, len(labels), n_classes); _labels(pred, len(labels), n_classes)
     np.add.at(cm, (np.asarray(labels, dtype=np.int64), np.asarray(pred, dtype=np.int64)), 1)
     return cm
 
@@ -38,7 +48,7 @@ def mean_per_class_recall(pred:Sequence[int], labels:Sequence[int], n_classes:in
 
 def classification_metrics(logits:torch.Tensor, labels:Sequence[int]) -> dict:
     "top1, top5 and mean per-class recall of one classifier's scores."
-    logits = torch.as_tensor(logits); pred = logits.argmax(1)
+    logits = _scores(logits); pred = logits.argmax(1)
     return {'top1': topk_accuracy(logits, labels, 1), 'top5': topk_accuracy(logits, labels, 5),
             'mean_per_class_recall': mean_per_class_recall(pred.tolist(), labels, logits.shape[1])}
 

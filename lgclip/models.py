@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 import torch
-from .core import LGCLIPError, get_device, get_dtype, save_json
+from .core import (LGCLIPError, get_device, get_dtype, save_json, check_dir, tmp_dir, sweep_stale, stale_leftovers,
+                         set_aside, folder_digests, check_digests)
 
 # %% auto #0
-__all__ = ['GENERATORS', 'LLMS', 'TINY_CLIP_CFG', 'default_cache_dir', 'hub_reachable', 'resolve_hf_model', 'model_identity',
-           'is_random_weights', 'tiny_llm', 'tiny_generator', 'tiny_clip', 'Loaded', 'load_llm', 'load_generator',
-           'clip_source', 'load_clip']
+__all__ = ['GENERATORS', 'LLMS', 'TINY_CLIP_CFG', 'default_cache_dir', 'hub_reachable', 'check_model_folder', 'resolve_hf_model',
+           'model_identity', 'is_random_weights', 'tiny_llm', 'tiny_generator', 'tiny_clip', 'Loaded', 'load_llm',
+           'load_generator', 'clip_source', 'load_clip', 'verify_cache']
 
 # %% ../nbs/01_models.ipynb #32cf2f21
 def default_cache_dir() -> Path:
-    "The cache folder: `$LGCLIP_CACHE` or `~/.cache/lgclip`."
-    return Path(os.environ.get('LGCLIP_CACHE') or Path.home()/'.cache'/'lgclip')
+    "The cache folder: `$LGCLIP_CACHE` or `~/.cache/lgclip`; a `$LGCLIP_CACHE` that cannot be a folder is refused."
+    if env := os.environ.get('LGCLIP_CACHE'): return check_dir(env, '$LGCLIP_CACHE')
+    return Path.home()/'.cache'/'lgclip'
 
 # %% ../nbs/01_models.ipynb #5a3782c4
 def hub_reachable(timeout:float=3.0) -> bool:
@@ -41,11 +43,38 @@ GENERATORS = {'sd15': 'stable-diffusion-v1-5/stable-diffusion-v1-5', 'sd21': 'st
 LLMS = {'qwen2.5-1.5b': 'Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5-7b': 'Qwen/Qwen2.5-7B-Instruct',
         'llama3.1-8b': 'meta-llama/Llama-3.1-8B-Instruct'}
 _HUB_ID = re.compile(r'^[\w.-]+/[\w.-]+$')
+_TOKENIZER_FILES = ('tokenizer.json', 'tokenizer.model', 'spiece.model', 'vocab.json', 'vocab.txt',
+                    'sentencepiece.bpe.model')
 
 def _offline_message(kind, name, flag):
     return (f"{kind} {name!r} is not on this machine and the Hugging Face Hub cannot be reached (offline). "
             f"Download it where there is a network (`hf download {name} --local-dir DIR`), copy DIR here and pass "
             f"`{flag} DIR`, or use the offline `tiny` preset.")
+
+def _json_dict(f:Path, what:str) -> dict:
+    "The JSON object in `f`, or raise saying `what` is wrong with it."
+    if not f.is_file(): raise LGCLIPError(f"{what}: it has no {f.name}")
+    try: d = json.loads(f.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LGCLIPError(f"{what}: {f} is not valid JSON ({e})") from None
+    if not isinstance(d, dict): raise LGCLIPError(f"{what}: {f} does not hold a JSON object")
+    return d
+
+def check_model_folder(path:str|Path, kind:str='generator', flag:str='--generator') -> Path:
+    "Raise naming the file when a local `kind` folder lacks what its library reads first; return the folder."
+    p = Path(path); what = f"{kind} folder {str(p)!r} ({flag}) cannot be loaded"
+    if kind == 'generator':
+        idx = _json_dict(p/'model_index.json', what + ' as a diffusers pipeline')
+        if not isinstance(idx.get('_class_name'), str): raise LGCLIPError(f"{what}: model_index.json names no pipeline class")
+        for comp, spec in idx.items():
+            if isinstance(spec, list) and len(spec) == 2 and spec[0] and not (p/comp).is_dir():
+                raise LGCLIPError(f"{what}: the component folder {comp!r} named in model_index.json is missing")
+    elif kind == 'LLM':
+        _json_dict(p/'config.json', what + ' as a transformers model')
+        if not any((p/f).is_file() for f in _TOKENIZER_FILES):
+            raise LGCLIPError(f"{what}: it has no tokenizer (none of {', '.join(_TOKENIZER_FILES)}); save the tokenizer "
+                              "beside the weights (`tokenizer.save_pretrained(DIR)`) or download the whole repository")
+    return p
 
 def resolve_hf_model(name:str, kind:str='generator', aliases:dict|None=None, flag:str='--generator') -> str:
     "Return a local folder or a Hub id that the library can load now, or raise saying what to do."
@@ -54,13 +83,15 @@ def resolve_hf_model(name:str, kind:str='generator', aliases:dict|None=None, fla
     if Path(repo).expanduser().exists():
         p = Path(repo).expanduser()
         if not p.is_dir(): raise LGCLIPError(f"{kind} path {str(p)!r} is a file; give the model's folder")
-        return str(p)
+        return str(check_model_folder(p, kind, flag))
     if not _HUB_ID.match(repo) or repo.startswith(('.', '/', '~')):
-        raise LGCLIPError(f"unknown {kind} {name!r}: give one of {', '.join(['tiny', *aliases])}, a Hub id 'org/name', or an existing local folder")
+        raise LGCLIPError(f"unknown {kind} {name!r}: give one of {', '.join(['tiny', *aliases])}, a Hub id 'org/name', "
+                          "or an existing local folder")
     if hub_reachable(): return repo
     from huggingface_hub import snapshot_download
-    try: return snapshot_download(repo, local_files_only=True)
+    try: local = snapshot_download(repo, local_files_only=True)
     except Exception: raise LGCLIPError(_offline_message(kind, repo, flag)) from None
+    return str(check_model_folder(local, kind, flag))
 
 # %% ../nbs/01_models.ipynb #78ecb4aa
 def model_identity(name) -> str|None:
@@ -81,15 +112,26 @@ def is_random_weights(path:str|Path|None) -> bool:
     "True for a model folder built by lgclip with random weights."
     return path is not None and (Path(path)/_MARK).is_file()
 
+def _model_problem(d:Path) -> str|None:
+    "Why the model folder `d`, built by `_materialize`, no longer holds what was written; None when it does."
+    try: rec = json.loads((d/_MARK).read_text(encoding='utf-8'))
+    except (OSError, ValueError) as e: return f'its record {_MARK} is unreadable ({type(e).__name__})'
+    files = rec.get('files') if isinstance(rec, dict) else None
+    if not files: return f'{_MARK} records no file digests (built by an older lgclip)'
+    return check_digests(d, files, skip=(_MARK,))
+
 def _materialize(name:str, build, cache_dir=None) -> Path:
-    "Build a model folder once under the cache with `build(folder)`; atomic, so a crash leaves no half folder."
-    dest = Path(cache_dir or default_cache_dir())/'models'/name
-    if (dest/_MARK).is_file(): return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{name}.'))
+    "Build a model folder once under the cache with `build(folder)`: atomic, and checked against its digests on reuse."
+    root = Path(cache_dir or default_cache_dir())/'models'; dest = root/name
+    if (dest/_MARK).is_file():
+        if (why := _model_problem(dest)) is None: return dest
+        set_aside(dest, why)
+    sweep_stale(root)
+    tmp = tmp_dir(dest)
     try:
         torch.manual_seed(0); build(tmp)
-        save_json({'model': name, 'note': 'random weights built from a config by lgclip: results are meaningless'}, tmp/_MARK)
+        save_json({'model': name, 'note': 'random weights built from a config by lgclip: results are meaningless',
+                   'files': folder_digests(tmp)}, tmp/_MARK)
         if dest.exists() and not (dest/_MARK).is_file(): shutil.rmtree(dest, ignore_errors=True)
         try: os.replace(tmp, dest)
         except OSError:   # another process (a parallel launch) built it first: keep theirs
@@ -169,13 +211,20 @@ class Loaded:
     random_weights: bool
     extra: Any = None
 
+def _why(e:BaseException, n:int=300) -> str:
+    "An exception as one short line: its type and the start of its message."
+    s = ' '.join(str(e).split())
+    return f"{type(e).__name__}: {s[:n] + ('...' if len(s) > n else '')}"
+
 def load_llm(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Loaded:
     "Load a causal LM and its tokenizer (`extra`) for prompt writing."
     from transformers import AutoModelForCausalLM, AutoTokenizer
     src = str(tiny_llm(cache_dir)) if name == 'tiny' else resolve_hf_model(name, 'LLM', LLMS, '--llm')
-    dev = get_device(device)
-    tok = AutoTokenizer.from_pretrained(src)
-    model = AutoModelForCausalLM.from_pretrained(src, dtype=get_dtype(dev, dtype)).to(dev).eval()
+    dev = get_device(device); dt = get_dtype(dev, dtype)
+    try:
+        tok = AutoTokenizer.from_pretrained(src)
+        model = AutoModelForCausalLM.from_pretrained(src, dtype=dt).to(dev).eval()
+    except Exception as e: raise LGCLIPError(f"LLM {name!r} could not be loaded from {src} (--llm): {_why(e)}") from None
     if tok.pad_token_id is None: tok.pad_token = tok.eos_token
     return Loaded(model, name, src, is_random_weights(src), tok)
 
@@ -183,35 +232,60 @@ def load_llm(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Lo
 def load_generator(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Loaded:
     "Load a diffusers text-to-image pipeline on `device` in `dtype` (fp16 on CUDA by default)."
     from diffusers import DiffusionPipeline
-    src = str(tiny_generator(cache_dir)) if name == 'tiny' else resolve_hf_model(name, 'generator', GENERATORS, '--generator')
+    if name == 'tiny': src = str(tiny_generator(cache_dir))
+    else: src = resolve_hf_model(name, 'generator', GENERATORS, '--generator')
     dev = get_device(device); dt = get_dtype(dev, dtype)
     kw = {}
     index = Path(src)/'model_index.json'
-    if index.is_file() and 'safety_checker' in json.loads(index.read_text()): kw = dict(safety_checker=None, requires_safety_checker=False)
+    if index.is_file() and 'safety_checker' in _json_dict(index, f"generator folder {src!r}"):
+        kw = dict(safety_checker=None, requires_safety_checker=False)
     try: pipe = DiffusionPipeline.from_pretrained(src, dtype=dt, **kw)
-    except (OSError, ValueError) as e: raise LGCLIPError(f"generator {name!r} could not be loaded from {src}: {e}") from None
+    except Exception as e: raise LGCLIPError(f"generator {name!r} could not be loaded from {src} (--generator): {_why(e)}") from None
     if 'prompt' not in inspect.signature(pipe.__call__).parameters:
         raise LGCLIPError(f"generator {name!r} ({type(pipe).__name__}) is not a text-to-image pipeline")
     pipe = pipe.to(dev); pipe.set_progress_bar_config(disable=True)
     return Loaded(pipe, name, src, is_random_weights(src))
 
 # %% ../nbs/01_models.ipynb #c07f1db7
+def _checkpoint_problem(f:Path) -> str|None:
+    "Why file `f` cannot be a weights checkpoint, judged by its first bytes; None when it may be one."
+    size = f.stat().st_size
+    if size == 0: return 'it is empty'
+    with open(f, 'rb') as h: head = h.read(16)
+    if head.startswith((b'PK\x03\x04', b'\x93NUMPY')) or head[:1] == b'\x80': return None  # torch zip, numpy, pickle
+    n = int.from_bytes(head[:8], 'little')
+    if 2 <= n <= size - 8 and head[8:9] == b'{': return None   # safetensors: header length, then a JSON header
+    return 'it is neither a torch checkpoint nor a safetensors file'
+
+def _checkpoint(f:Path, what:str) -> str:
+    if why := _checkpoint_problem(f): raise LGCLIPError(f"{what} {str(f)!r} is not a weights file: {why}")
+    return str(f)
+
 def clip_source(backbone, pretrained, cache_dir):
     "Return (model_name, pretrained, random_weights) for open_clip, or raise naming the bad value."
     import open_clip
     if backbone == 'tiny': return f'local-dir:{tiny_clip(cache_dir)}', None, True
     if backbone.startswith('local-dir:') or (Path(backbone).is_dir() and (Path(backbone)/'open_clip_config.json').is_file()):
-        d = backbone.removeprefix('local-dir:')
-        if not (Path(d)/'open_clip_config.json').is_file(): raise LGCLIPError(f"backbone folder {d!r} has no open_clip_config.json")
+        d = Path(backbone.removeprefix('local-dir:')).expanduser(); what = f"backbone folder {str(d)!r} (--backbone)"
+        if not d.is_dir(): raise LGCLIPError(f"{what} does not exist")
+        cfg = _json_dict(d/'open_clip_config.json', f"{what} cannot be loaded as an open_clip model")
+        if not isinstance(cfg.get('model_cfg'), dict): raise LGCLIPError(f"{what}: open_clip_config.json has no 'model_cfg'")
+        weights = [f for ext in ('safetensors', 'bin', 'pth') for f in sorted(d.glob(f'*.{ext}'))]
+        if not weights:   # open_clip would go on with random weights, silently
+            raise LGCLIPError(f"{what} has no weights file (*.safetensors, *.bin or *.pth) beside its open_clip_config.json")
+        for f in weights: _checkpoint(f, 'backbone weights')
         return f'local-dir:{d}', None, is_random_weights(d)
     if backbone not in open_clip.list_models():
-        raise LGCLIPError(f"unknown backbone {backbone!r}: use an open_clip model name (e.g. RN50, RN101, ViT-B-32, ViT-B-16, ViT-L-14), "
-                          "'local-dir:FOLDER', or 'tiny'")
+        raise LGCLIPError(f"unknown backbone {backbone!r}: use an open_clip model name (e.g. RN50, RN101, ViT-B-32, ViT-B-16, "
+                          "ViT-L-14), 'local-dir:FOLDER', or 'tiny'")
     if pretrained in (None, '', 'random'): return backbone, None, True
-    if Path(pretrained).expanduser().is_file(): return backbone, str(Path(pretrained).expanduser()), False
+    p = Path(pretrained).expanduser()
+    if p.is_file(): return backbone, _checkpoint(p, 'pretrained'), False
+    if p.is_dir(): raise LGCLIPError(f"pretrained {pretrained!r} is a folder: give the checkpoint file in it")
     tags = open_clip.list_pretrained_tags_by_model(backbone)
     if pretrained not in tags:
-        raise LGCLIPError(f"unknown pretrained {pretrained!r} for {backbone}: use a checkpoint file or one of {', '.join(tags) or 'no tags'}")
+        raise LGCLIPError(f"unknown pretrained {pretrained!r} for {backbone}: use a checkpoint file or one of "
+                          f"{', '.join(tags) or 'no tags'}")
     if hub_reachable(): return backbone, pretrained, False
     cfg = open_clip.get_pretrained_cfg(backbone, pretrained); repo = (cfg.get('hf_hub') or '').strip('/')
     if repo:
@@ -219,9 +293,9 @@ def clip_source(backbone, pretrained, cache_dir):
         for fn in ('open_clip_model.safetensors', 'open_clip_pytorch_model.bin'):
             hit = try_to_load_from_cache(repo, fn)
             if isinstance(hit, str): return backbone, hit, False
-    raise LGCLIPError(f"backbone {backbone} with pretrained {pretrained!r} is not on this machine and the Hugging Face Hub cannot be "
-                      f"reached (offline). Copy the checkpoint here and pass `--backbone {backbone} --pretrained PATH`, or use the "
-                      "offline `tiny` preset.")
+    raise LGCLIPError(f"backbone {backbone} with pretrained {pretrained!r} is not on this machine and the Hugging Face Hub "
+                      f"cannot be reached (offline). Copy the checkpoint here and pass `--backbone {backbone} --pretrained "
+                      "PATH`, or use the offline `tiny` preset.")
 
 def load_clip(backbone:str='tiny', pretrained:str|None=None, device='auto', dtype='auto', cache_dir=None) -> Loaded:
     "Load an open_clip model; `extra` holds `(preprocess, tokenizer)`."
@@ -231,5 +305,21 @@ def load_clip(backbone:str='tiny', pretrained:str|None=None, device='auto', dtyp
     precision = {torch.float16: 'fp16', torch.bfloat16: 'bf16'}.get(dt, 'fp32')
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=dev, precision=precision)
-    except (RuntimeError, OSError) as e: raise LGCLIPError(f"backbone {backbone!r} (pretrained {pretrained!r}) failed to load: {e}") from None
+    except Exception as e:
+        raise LGCLIPError(f"backbone {backbone!r} (pretrained {pretrained!r}) failed to load: {_why(e)}") from None
     return Loaded(model.eval(), str(backbone), weights or name, rnd, (preprocess, open_clip.get_tokenizer(name)))
+
+# %% ../nbs/01_models.ipynb #d6e92420
+def verify_cache(cache_dir:str|Path|None=None, # the lgclip cache (default: `default_cache_dir()`)
+                 repair:bool=False, # set bad folders aside and remove leftovers of killed builds
+                ) -> list[tuple[Path, str]]:
+    "Model folders of the cache that no longer hold what was built, and leftovers of killed builds, with reasons."
+    root = Path(cache_dir or default_cache_dir())/'models'
+    if not root.is_dir(): return []
+    bad = [(d, why) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and (d/_MARK).is_file()
+           and (why := _model_problem(d))]
+    left = [(p, 'left behind by a build that was killed') for p in stale_leftovers(root)]
+    if repair:
+        for d, why in bad: set_aside(d, why, rebuilt=False)
+        sweep_stale(root)
+    return bad + left

@@ -11,17 +11,19 @@ from typing import Sequence
 import torch
 from fastcore.basics import patch
 from PIL import Image
+import numpy as np
 from .core import (LGCLIPError, check_classnames, check_positive, parse_scales, save_json, load_json, seed_everything,
-                         get_device)
+                         get_device, get_dtype, check_number, check_seed, check_dir, check_file, sweep_stale)
 from .models import load_clip, default_cache_dir
-from .prompts import TemplateWriter, LLMWriter, write_prompts, load_prompts, save_prompts, PromptSet
+from .prompts import TemplateWriter, LLMWriter, write_prompts, load_prompts, save_prompts, PromptSet, _TEMPLATES
 from .synthesis import Synthesizer, check_image_size
 from .encoding import Encoder, to_pil, check_workers
 from .classify import PrototypeClassifier, TextClassifier, text_features, load_bank, MODES, TEMPLATES
 from .evaluate import classification_metrics, attribute_errors
 
 # %% auto #0
-__all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'LGCLIP', 'quiet_libraries', 'check_models', 'prototype_grid', 'run']
+__all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'make_config', 'LGCLIP', 'quiet_libraries', 'check_models', 'check_images',
+           'preflight', 'prototype_grid', 'run']
 
 # %% ../nbs/08_pipeline.ipynb #b03eacd0
 PRESETS = {
@@ -32,6 +34,12 @@ PRESETS = {
     'turbo': dict(dataset='cifar10', llm='qwen2.5-1.5b', generator='sd-turbo', backbone='ViT-B-32', pretrained='openai', prompts_per_class=5,
                   n_prototypes=16, steps=1, guidance=0.0, image_size=512, scales=(1, 2)),
 }
+
+def _check_names(settings:dict):
+    "Refuse a setting that `Config` does not have, listing those it has."
+    names = {f.name for f in fields(Config)}
+    if bad := [k for k in settings if k not in names]:
+        raise LGCLIPError(f"unknown setting {bad[0]!r}; settings are: {', '.join(sorted(names))}")
 
 @dataclass
 class Config:
@@ -69,34 +77,89 @@ class Config:
     def from_preset(cls, preset:str='tiny', **overrides) -> Config:
         "The preset's settings with `overrides` (None values keep the preset's) on top, checked."
         if preset not in PRESETS: raise LGCLIPError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
-        names = {f.name for f in fields(cls)}
-        bad = [k for k in overrides if k not in names]
-        if bad: raise LGCLIPError(f"unknown setting {bad[0]!r}; settings are: {', '.join(sorted(names))}")
+        _check_names(overrides)
         return cls(**{**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}, 'preset': preset}).check()
-    def check(self) -> Config:
-        "Check every setting; return self."
-        for n in ('prompts_per_class', 'n_prototypes', 'steps', 'k', 'batch_size', 'encode_batch_size', 'max_tries'): check_positive(n, getattr(self, n))
-        if self.max_per_class is not None: check_positive('max_per_class', self.max_per_class)
-        check_image_size(self.image_size)
-        check_workers(self.workers)
-        self.scales = parse_scales(self.scales)
-        if self.scale_weights is not None: self.scale_weights = tuple(self.scale_weights)
-        if self.mode not in MODES: raise LGCLIPError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
-        if not isinstance(self.guidance, (int, float)) or self.guidance < 0: raise LGCLIPError(f"guidance must be >= 0, got {self.guidance!r}")
-        return self
     def to_dict(self) -> dict: return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
     def run_dir(self) -> Path:
         "Where `run` writes: `out_dir`, or `runs/<preset>/<dataset>__<backbone>`."
         return Path(self.out_dir or Path('runs')/self.preset/f"{Path(self.dataset).name}__{Path(self.backbone).name}")
+
+# %% ../nbs/08_pipeline.ipynb #4dcd9cd1
+def _text(cfg:Config, name:str, optional:bool=False):
+    "Check that setting `name` is a non-empty string (or None when `optional`); a Path becomes its string."
+    v = getattr(cfg, name)
+    if v is None and optional: return
+    if isinstance(v, Path): v = str(v)
+    if not isinstance(v, str) or not v.strip():
+        raise LGCLIPError(f"{name} must be a non-empty string{' or None' if optional else ''}, got {v!r}")
+    setattr(cfg, name, v)
+
+def _weights(w, scales:tuple) -> tuple[float, ...]:
+    "Scale weights as floats: one finite, non-negative number per scale, not all zero."
+    ws = tuple(w) if isinstance(w, (list, tuple)) else None
+    ok = lambda x: isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+    if ws is None or not all(map(ok, ws)) or sum(ws) <= 0:
+        raise LGCLIPError(f"scale_weights must be one non-negative number per scale, not all zero, got {w!r}")
+    if len(ws) != len(scales): raise LGCLIPError(f"scale_weights {ws} do not fit scales {scales}: give one weight per scale")
+    return tuple(float(x) for x in ws)
+
+@patch
+def check(self:Config) -> Config:
+    "Check every setting (its type, its range, what it names) and normalise it; return self."
+    if self.preset not in PRESETS: raise LGCLIPError(f"unknown preset {self.preset!r}: use one of {', '.join(PRESETS)}")
+    for n in ('dataset', 'llm', 'generator', 'backbone'): _text(self, n)
+    for n in ('data_root', 'prompts_file', 'pretrained', 'cache_dir', 'out_dir'): _text(self, n, optional=True)
+    if not isinstance(self.download, bool): raise LGCLIPError(f"download must be True or False, got {self.download!r}")
+    for n in ('prompts_per_class', 'max_tries', 'n_prototypes', 'steps', 'k', 'batch_size', 'encode_batch_size'):
+        check_positive(n, getattr(self, n))
+    if self.max_per_class is not None: check_positive('max_per_class', self.max_per_class)
+    if self.llm == 'template' and not self.prompts_file and self.prompts_per_class > len(_TEMPLATES):
+        raise LGCLIPError(f"the template writer has {len(_TEMPLATES)} templates; prompts_per_class="
+                          f"{self.prompts_per_class} asks for more")
+    if self.fill not in ('template', 'error'): raise LGCLIPError(f"fill must be 'template' or 'error', got {self.fill!r}")
+    check_number('guidance', self.guidance, 0)
+    self.image_size = check_image_size(self.image_size)
+    self.workers = check_workers(self.workers)
+    self.scales = parse_scales(self.scales)
+    if self.scale_weights is not None: self.scale_weights = _weights(self.scale_weights, self.scales)
+    if self.mode not in MODES: raise LGCLIPError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
+    self.seed = check_seed(self.seed)
+    self.device = 'auto' if self.device is None else self.device; self.dtype = 'auto' if self.dtype is None else self.dtype
+    if not isinstance(self.dtype, (str, torch.dtype)): raise LGCLIPError(f"unknown dtype {self.dtype!r}")
+    get_dtype(get_device(self.device), self.dtype)
+    return self
+
+@patch
+def updated(self:Config, **settings) -> Config:
+    "A checked copy of this config with `settings` on top (None values keep this config's); unknown names are refused."
+    _check_names(settings)
+    if settings.get('preset') not in (None, self.preset):
+        raise LGCLIPError(f"preset={settings['preset']!r} given beside a config of preset {self.preset!r}: "
+                          f"use Config.from_preset({settings['preset']!r}, ...) instead")
+    return dataclasses.replace(self, **{k: v for k, v in settings.items() if v is not None}).check()
+
+def make_config(config:Config|None=None, **settings) -> Config:
+    "The config a call runs with: `config` (default: the preset named in `settings`) with `settings` on top, checked."
+    if config is None: return Config.from_preset(settings.pop('preset', None) or 'tiny', **settings)
+    if not isinstance(config, Config):
+        raise LGCLIPError(f"config must be an lgclip Config, got {type(config).__name__} {config!r}: "
+                          "make one with Config.from_preset('tiny', ...)")
+    return config.updated(**settings)
+
+@patch
+def data_dir(self:Config) -> Path:
+    "Where data sets are read, drawn or downloaded: `data_root`, else `data/` of the cache folder (`cache_dir`)."
+    return Path(self.data_root).expanduser() if self.data_root else Path(self.cache_dir or default_cache_dir())/'data'
 
 # %% ../nbs/08_pipeline.ipynb #5b245d81
 class LGCLIP:
     "Zero-shot classification from class names alone, with synthetic prototypes."
     def __init__(self, classnames:Sequence[str], config:Config|None=None, domain:str='photo', **settings):
         self.classnames = check_classnames(classnames)
-        self.config = (config or Config.from_preset(settings.pop('preset', 'tiny'), **settings)).check()
+        self.config = make_config(config, **settings)   # settings beside a config apply on top of it
         c = self.config
-        self.domain, self.cache_dir = domain, Path(c.cache_dir or default_cache_dir())
+        if not isinstance(domain, str): raise LGCLIPError(f"domain must be a string such as 'photo', got {domain!r}")
+        self.domain, self.cache_dir = domain, check_dir(c.cache_dir, 'cache_dir') if c.cache_dir else default_cache_dir()
         self.encoder = Encoder(c.backbone, c.pretrained, c.scales, c.scale_weights, c.encode_batch_size, c.device, c.dtype,
                                self.cache_dir, workers=c.workers)
         self.prompts = self.bank = self.classifier = None
@@ -149,7 +212,7 @@ def fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
 
 @patch
 def _fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
-    c = self.config; seed_everything(c.seed); t = time.perf_counter()
+    c = self.config; seed_everything(c.seed); preflight(c, out=False); t = time.perf_counter()
     self.prompts = self.write_prompts(progress)
     self.seconds['prompts'] = time.perf_counter() - t; t = time.perf_counter()
     syn = Synthesizer(c.generator, c.steps, c.guidance, c.image_size, c.batch_size, c.device, c.dtype, self.cache_dir)
@@ -173,11 +236,28 @@ def random_weights(self:LGCLIP) -> bool:
     return any(rnd)
 
 # %% ../nbs/08_pipeline.ipynb #f3401403
+_ONE = (Image.Image, str, Path)
+
+def _as_images(images) -> list:
+    "`images` as a non-empty list of single images, or raise naming what is not one."
+    if isinstance(images, _ONE) or (isinstance(images, torch.Tensor) and images.ndim == 3): return [images]
+    if isinstance(images, torch.Tensor):
+        if images.ndim == 4: return list(images)
+        raise LGCLIPError(f"an image tensor must be (3, H, W) or a batch (N, 3, H, W), got shape {tuple(images.shape)}")
+    if not isinstance(images, Sequence) or isinstance(images, (bytes, dict)):
+        raise LGCLIPError(f"images must be a PIL image, a (3, H, W) tensor, a path, or a list of them; "
+                          f"got {type(images).__name__} {repr(images)[:80]}")
+    items = [images[i] for i in range(len(images))]
+    if not items: raise LGCLIPError("no images given: pass at least one image")
+    for i, x in enumerate(items):
+        if not isinstance(x, (*_ONE, torch.Tensor)):
+            raise LGCLIPError(f"image #{i} is {type(x).__name__} {repr(x)[:80]}: give a PIL image, a (3, H, W) tensor or a path")
+    return items
+
 @patch
 def _features(self:LGCLIP, images) -> torch.Tensor:
     if self.classifier is None: raise LGCLIPError("this LGCLIP is not fitted: call fit() or LGCLIP.load(path)")
-    if isinstance(images, (Image.Image, torch.Tensor, str, Path)) and not (isinstance(images, torch.Tensor) and images.ndim == 4): images = [images]
-    return self.encoder.embed([to_pil(x) for x in images])
+    return self.encoder.embed([to_pil(x) for x in _as_images(images)])
 
 @patch
 def predict_proba(self:LGCLIP, images) -> torch.Tensor:
@@ -192,27 +272,66 @@ def predict(self:LGCLIP, images) -> list[str]:
     return [self.classnames[i] for i in self.classifier.predict(x).tolist()]
 
 # %% ../nbs/08_pipeline.ipynb #2543563a
+_MACHINE = ('cache_dir', 'out_dir', 'data_root', 'device')   # where the saving machine kept things, and its device
+
 @patch
 def save(self:LGCLIP, path:str|Path) -> Path:
     "Write the prototype bank and settings to `path`."
     if self.classifier is None: raise LGCLIPError("nothing to save: call fit() first")
-    return self.classifier.save(path, {'config': self.config.to_dict(), 'domain': self.domain, 'random_weights': self.random_weights()})
+    from lgclip import __version__
+    path = check_file(path, 'bank', 'bank.pt')
+    return self.classifier.save(path, {'config': self.config.to_dict(), 'domain': self.domain, 'lgclip_version': __version__,
+                                       'random_weights': self.random_weights()})
 
 @patch(cls_method=True)
 def load(cls:LGCLIP, path:str|Path, **settings) -> LGCLIP:
     "An LGCLIP from a saved bank; `settings` (e.g. `device`, `cache_dir`) override the saved ones."
+    from lgclip import __version__
     clf, meta = load_bank(path)
-    cfg = Config(**{**meta['config'], **settings}).check()
-    obj = cls(clf.classnames, cfg, meta.get('domain', 'photo')); obj.classifier = clf
+    saved = meta.get('config')
+    if not isinstance(saved, dict):
+        raise LGCLIPError(f"{path} has no LGCLIP settings (saved by PrototypeClassifier.save?): read it with "
+                          "lgclip.classify.load_bank")
+    if extra := sorted(set(saved) - {f.name for f in fields(Config)}):
+        raise LGCLIPError(f"{path} was saved with settings this lgclip does not know: {extra} (saved by lgclip "
+                          f"{meta.get('lgclip_version', '?')}, this is {__version__}): load it with that version or newer")
+    base = Config(**{k: v for k, v in saved.items() if k not in _MACHINE})
+    obj = cls(clf.classnames, base, meta.get('domain', 'photo'), **settings); obj.classifier = clf
     return obj
 
 # %% ../nbs/08_pipeline.ipynb #79e240e2
 def check_models(cfg:Config):
-    "Resolve the run's LLM, generator and backbone without loading them; raise naming the first one missing."
+    "Resolve the run's LLM, generator and backbone without loading them; raise naming the first one missing or unusable."
     from lgclip.models import resolve_hf_model, clip_source, GENERATORS, LLMS
     if cfg.llm not in ('tiny', 'template') and not cfg.prompts_file: resolve_hf_model(cfg.llm, 'LLM', LLMS, '--llm')
     if cfg.generator != 'tiny': resolve_hf_model(cfg.generator, 'generator', GENERATORS, '--generator')
     clip_source(str(cfg.backbone), cfg.pretrained, cfg.cache_dir)
+
+def check_images(ds):
+    "Open each image file of `ds` far enough to know it is an image (its header, a PNG's checksums); name the first bad one."
+    from lgclip.models import _why
+    for x, _ in ds.items:
+        if not isinstance(x, (str, Path)): continue
+        try:
+            with Image.open(x) as im: im.verify()
+        except Exception as e: raise LGCLIPError(f"test image {x} cannot be read ({_why(e, 120)}): replace or remove it") from None
+
+def preflight(cfg:Config, out:bool=True):
+    "Check in seconds what would fail late: the folders (out only when `out`), the dataset path, the prompts file, the models."
+    from lgclip.data import DATASETS
+    from lgclip.core import sweep_stale
+    cache = check_dir(cfg.cache_dir, 'cache_dir') if cfg.cache_dir else default_cache_dir()
+    if out: check_dir(cfg.run_dir(), 'out_dir')
+    if cfg.data_root: check_dir(cfg.data_root, 'data_root')
+    if cfg.dataset.lower() not in DATASETS and Path(cfg.dataset).expanduser().is_file():
+        raise LGCLIPError(f"dataset {cfg.dataset!r} is a file: give a registry name ({', '.join(DATASETS)}) or an image folder")
+    if cfg.prompts_file:
+        if Path(cfg.prompts_file).expanduser().is_dir():
+            raise LGCLIPError(f"prompts_file {cfg.prompts_file!r} is a folder: give a CuPL JSON file")
+        load_prompts(Path(cfg.prompts_file).expanduser())   # there, UTF-8, JSON, {class: [prompts]}
+    check_models(cfg)
+    for kind in ('prompts', 'models', 'data', 'features'): sweep_stale(cache/kind)   # leftovers of killed writers
+    sweep_stale(cache/'prototypes', recursive=True)
 
 # %% ../nbs/08_pipeline.ipynb #b1ead583
 def prototype_grid(bank, classnames:Sequence[str], path:str|Path, cols:int=6, rows:int=12, cell:int=64) -> Path:
@@ -251,21 +370,24 @@ RANDOM_NOTE = 'RANDOM WEIGHTS: models were built from configs with random weight
 def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     "Run LGCLIP and CLIP's text zero-shot classifier on a dataset; write and return the result."
     from lgclip.data import get_dataset
-    cfg = (config or Config.from_preset(settings.pop('preset', 'tiny'), **settings)).check()
-    t0 = time.perf_counter(); seed_everything(cfg.seed); check_models(cfg)
+    cfg = make_config(config, **settings)
+    t0 = time.perf_counter(); seed_everything(cfg.seed); preflight(cfg)
     out = cfg.run_dir()
-    ds = get_dataset(cfg.dataset, cfg.data_root, 'test', cfg.download, cfg.max_per_class)
+    ds = get_dataset(cfg.dataset, cfg.data_dir(), 'test', cfg.download, cfg.max_per_class); check_images(ds)
     model = LGCLIP.for_dataset(ds, cfg); domain = model.domain
-    # loads the backbone first: a missing model fails before any long work
+    # the backbone and the test images first: a missing model or a bad image fails before any long work
     with quiet_libraries(not progress): clip = model.encoder.model()
-    model.fit(progress)
     t = time.perf_counter()
     feats = model.encoder.encode(_test_images(ds), progress=progress, desc='test images')
     base = model.encoder if 1 in cfg.scales else Encoder(cfg.backbone, cfg.pretrained, (1,), None, cfg.encode_batch_size,
                                                          cfg.device, cfg.dtype, model.cache_dir, clip, workers=cfg.workers)
     feats1 = base.encode(_test_images(ds), progress=progress, desc='test images (1 scale)', scale=1)
+    t_test = time.perf_counter() - t
+    model.fit(progress)
+    t = time.perf_counter()
     proto1 = base.encode(model.bank.paths(), progress=False, scale=1)
-    seconds = {**model.seconds, 'encoding': model.seconds['encoding'] + time.perf_counter() - t}; t = time.perf_counter()
+    seconds = {**model.seconds, 'encoding': model.seconds['encoding'] + t_test + time.perf_counter() - t}
+    t = time.perf_counter()
     text = TextClassifier(clip, ds.classnames, [f'a {domain} of a {{}}.', *TEMPLATES])
     labels = ds.labels.tolist()
     metrics = {'lgclip': classification_metrics(model.classifier.logits(feats), labels),
@@ -283,7 +405,7 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
            'versions': versions, 'device': str(get_device(cfg.device)) + (f' ({torch.cuda.get_device_name()})' if torch.cuda.is_available() else ''),
            'seconds': {k: round(v, 3) for k, v in seconds.items()},
            'artifacts': {'grid': 'grid.png', 'prompts': 'prompts.json', 'bank': 'bank.pt', 'prototypes': str(model.bank.root)}}
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True); sweep_stale(out)
     prototype_grid(model.bank, ds.classnames, out/'grid.png'); save_prompts(model.prompts.prompts, out/'prompts.json'); model.save(out/'bank.pt')
     save_json(res, out/'result.json')   # written last: its presence means the run finished
     return res

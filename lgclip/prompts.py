@@ -12,11 +12,11 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import (LGCLIPError, check_classnames, check_positive, cache_key, save_json, load_json, chunked,
-                         warn, file_digest)
+                         warn, file_digest, set_aside, sweep_stale, stale_leftovers)
 
 # %% auto #0
 __all__ = ['check_prompt', 'TemplateWriter', 'LLMWriter', 'save_prompts', 'load_prompts', 'FileWriter', 'PromptSet',
-           'write_prompts']
+           'write_prompts', 'verify_cache']
 
 # %% ../nbs/03_prompts.ipynb #8415701d
 _MULTI = re.compile(r"\b(collage|montage|grid of|group of|several|multiple|many|crowd|split screen|watermark|text|logo)\b",
@@ -226,6 +226,34 @@ class PromptSet:
     @property
     def n_filled(self): return sum(self.filled.values())
 
+def _writer_output(out, classnames:Sequence[str], rejected:dict) -> dict[str, list[str]]:
+    "The writer's `{class: [prompts]}` as lists of stripped text; blank or non-text prompts join `rejected`."
+    if not isinstance(out, dict): raise LGCLIPError(f"the prompt writer returned {type(out).__name__}, not {{class: [prompts]}}")
+    got = {}
+    for c in classnames:
+        if c not in out: raise LGCLIPError(f"the prompt writer returned no prompts for {c!r}")
+        ps = out[c]
+        if isinstance(ps, str) or not isinstance(ps, (list, tuple)):
+            raise LGCLIPError(f"the prompt writer returned {type(ps).__name__} for {c!r}, not a list of prompts")
+        got[c] = [p.strip() for p in ps if isinstance(p, str) and p.strip()]
+        rejected.setdefault(c, []).extend([p, 'not text'] for p in ps if not (isinstance(p, str) and p.strip()))
+    return got
+
+def _entry(path:Path) -> tuple[Path, Path]: return path, path.with_suffix('.meta.json')
+
+def _entry_problem(path:Path, classnames:Sequence[str]|None=None) -> str|None:
+    "Why the cache entry `path` (+ its `.meta.json`) is not what was written; None when it is."
+    p, m = _entry(path)
+    try: meta = json.loads(m.read_text(encoding='utf-8'))
+    except (OSError, ValueError) as e: return f'{m.name} is unreadable ({type(e).__name__})'
+    if not isinstance(meta, dict) or not isinstance(meta.get('digest'), str):
+        return f'{m.name} records no digest (written by an older lgclip)'
+    if not p.is_file(): return f'{p.name} is missing'
+    if file_digest(p) != meta['digest']: return f'{p.name} changed since it was written (digest mismatch)'
+    if not all(isinstance(meta.get(k), dict) for k in ('rejected', 'filled')): return f'{m.name} lacks rejected/filled'
+    if classnames is not None and meta.get('classes') != list(classnames): return f'{m.name} is for other classes'
+    return None
+
 def write_prompts(classnames:Sequence[str], writer, # a `TemplateWriter`, an `LLMWriter`, or a callable with `.ident`
                   n:int=5, seed:int=0, cache_dir:str|Path|None=None,
                   fill:str='template', # what to do when the LLM gives too few: 'template' or 'error'
@@ -235,10 +263,15 @@ def write_prompts(classnames:Sequence[str], writer, # a `TemplateWriter`, an `LL
     if fill not in ('template', 'error'): raise LGCLIPError(f"fill must be 'template' or 'error', got {fill!r}")
     key = cache_key(writer.ident, classnames, n, seed, fill)
     path = Path(cache_dir)/'prompts'/f'{key}.json' if cache_dir else None
-    if path and path.is_file() and path.with_suffix('.meta.json').is_file():
-        meta = load_json(path.with_suffix('.meta.json'))
-        return PromptSet(load_prompts(path, classnames), meta['rejected'], meta['filled'], path)
-    prompts = writer(classnames, n, seed); rejected = getattr(writer, 'rejected', {}) or {c: [] for c in classnames}
+    if path and path.with_suffix('.meta.json').is_file():
+        if (why := _entry_problem(path, classnames)) is None:
+            meta = load_json(path.with_suffix('.meta.json'))
+            return PromptSet(load_prompts(path, classnames), meta['rejected'], meta['filled'], path)
+        set_aside(_entry(path), why)
+    rejected = {}
+    prompts = _writer_output(writer(classnames, n, seed), classnames, rejected)
+    for c, r in (getattr(writer, 'rejected', None) or {}).items(): rejected.setdefault(c, [])[:0] = r
+    rejected = {c: rejected.get(c, []) for c in classnames}
     short = [c for c in classnames if len(prompts[c]) < n]
     if short and fill == 'error':
         raise LGCLIPError(f"the LLM gave {len(prompts[short[0]])}/{n} acceptable prompts for {short[0]!r} after its retries "
@@ -250,7 +283,29 @@ def write_prompts(classnames:Sequence[str], writer, # a `TemplateWriter`, an `LL
     ps = PromptSet({c: prompts[c] for c in classnames}, rejected, filled, path)
     if short: warn(f"{ps.n_filled} prompts of {len(short)}/{len(classnames)} classes filled from templates "
                    f"({ps.n_rejected} replies rejected): the error statistics count them")
-    if path:
-        save_json({'writer': writer.ident, 'n': n, 'seed': seed, 'rejected': rejected, 'filled': filled}, path.with_suffix('.meta.json'))
+    if path:   # the prompts first, then the sidecar with their digest: an entry is whole once its sidecar is there
+        sweep_stale(path.parent)
         save_prompts(ps.prompts, path)
+        save_json({'writer': writer.ident, 'n': n, 'seed': seed, 'classes': classnames, 'rejected': rejected,
+                   'filled': filled, 'digest': file_digest(path)}, path.with_suffix('.meta.json'))
     return ps
+
+# %% ../nbs/03_prompts.ipynb #7d2a0e20
+def verify_cache(cache_dir:str|Path|None=None, # the lgclip cache (default: `lgclip.models.default_cache_dir()`)
+                 repair:bool=False, # set bad entries aside and remove leftovers of killed writers
+                ) -> list[tuple[Path, str]]:
+    "Prompt cache entries that are not what was written or never finished, and leftovers of killed writers."
+    from lgclip.models import default_cache_dir
+    root = Path(cache_dir or default_cache_dir())/'prompts'
+    if not root.is_dir(): return []
+    bad = []
+    for f in sorted(root.glob('*.json')):
+        if f.name.endswith('.meta.json'):
+            p = f.with_name(f.name.removesuffix('.meta.json') + '.json')
+            if why := _entry_problem(p): bad.append((p, why))
+        elif not f.with_suffix('.meta.json').is_file(): bad.append((f, 'no .meta.json beside it: a write that did not finish'))
+    left = [(p, 'left behind by a writer that was killed') for p in stale_leftovers(root)]
+    if repair:
+        for p, why in bad: set_aside(_entry(p), why, rebuilt=False)
+        sweep_stale(root)
+    return bad + left

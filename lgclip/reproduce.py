@@ -11,35 +11,66 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 import lgclip
-from .core import LGCLIPError, save_json
+from .core import LGCLIPError, save_json, check_dir, sweep_stale
 from .report import source_root, write_report
 
 # %% auto #0
-__all__ = ['GRIDS_DIR', 'list_grids', 'load_grid', 'expand_grid', 'run_config', 'template_path', 'template_params', 'run_one',
-           'reproduce', 'main']
+__all__ = ['GRIDS_DIR', 'list_grids', 'load_grid', 'expand_grid', 'check_runs', 'run_config', 'template_path', 'template_params',
+           'run_one', 'reproduce', 'main']
 
 # %% ../nbs/10_reproduce.ipynb #e82331fc
 GRIDS_DIR = Path(lgclip.__file__).parent/'grids'
 _GRID_KEYS = {'name', 'preset', 'description', 'datasets', 'backbones', 'params', 'variants'}
+_NOT_PARAMS = {'dataset': 'the datasets axis', 'backbone': 'the backbones axis', 'pretrained': 'the backbones axis',
+               'preset': 'the top-level preset', 'out_dir': 'the driver (runs/<grid>/<run_id>)', 'cache_dir': '--cache-dir'}
 
 def list_grids() -> list[str]:
     "Names of the grids shipped with lgclip."
     return sorted(p.stem for p in GRIDS_DIR.glob('*.toml'))
 
+def _settings(g:dict, where:str, table, p:Path) -> dict:
+    "Check one table of settings (`params`, or a variant): a table, of Config fields, none of those the grid owns."
+    from lgclip.pipeline import Config
+    if not isinstance(table, dict): raise LGCLIPError(f"grid {str(p)!r}: {where} must be a table of settings, got {table!r}")
+    fields = set(Config.__dataclass_fields__)
+    for k in table:
+        if k in _NOT_PARAMS: raise LGCLIPError(f"grid {str(p)!r}: {where} may not set {k!r}; it comes from {_NOT_PARAMS[k]}")
+        if k not in fields: raise LGCLIPError(f"grid {str(p)!r}: {where} has an unknown setting {k!r}; settings are: "
+                                              f"{', '.join(sorted(fields - set(_NOT_PARAMS)))}")
+    return table
+
 def load_grid(name_or_path:str|Path, # a shipped grid's name, or a path to a .toml file
              ) -> dict:
-    "Read and check a grid file."
+    "Read and check a grid file: its keys, the types of its values, its settings' names."
     p = Path(name_or_path)
     if not p.is_file():
         if str(name_or_path).endswith('.toml') or not (GRIDS_DIR/f'{name_or_path}.toml').is_file():
             raise LGCLIPError(f"unknown grid {str(name_or_path)!r}: give one of {', '.join(list_grids())} or a path to a .toml file")
         p = GRIDS_DIR/f'{name_or_path}.toml'
-    try: g = tomllib.loads(p.read_text(encoding='utf-8'))
+    try: text = p.read_bytes().decode('utf-8')
+    except UnicodeDecodeError as e:
+        raise LGCLIPError(f"grid {str(p)!r} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start}): "
+                          "save it as UTF-8") from None
+    try: g = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e: raise LGCLIPError(f"grid {str(p)!r} is not valid TOML: {e}") from None
     g.setdefault('name', p.stem)
     if extra := set(g) - _GRID_KEYS: raise LGCLIPError(f"grid {str(p)!r} has unknown keys {sorted(extra)}: use {sorted(_GRID_KEYS)}")
     for key in ('preset', 'datasets', 'backbones'):
         if not g.get(key): raise LGCLIPError(f"grid {str(p)!r} lacks {key!r}")
+    for key in ('name', 'preset', 'description'):
+        if key in g and not isinstance(g[key], str): raise LGCLIPError(f"grid {str(p)!r}: {key!r} must be a string, got {g[key]!r}")
+    if not re.fullmatch(r'[A-Za-z0-9._-]+', g['name']) or set(g['name']) == {'.'}:
+        raise LGCLIPError(f"grid name {g['name']!r} in {str(p)!r} names its folder under the runs folder: use letters, digits, "
+                          "'.', '_' and '-' only")
+    for key in ('datasets', 'backbones'):   # one name alone is a list of one
+        if isinstance(g[key], (str, dict)): g[key] = [g[key]]
+        if not isinstance(g[key], list): raise LGCLIPError(f"grid {str(p)!r}: {key!r} must be a list of names, got {g[key]!r}")
+    if bad := [d for d in g['datasets'] if not isinstance(d, str) or not d.strip()]:
+        raise LGCLIPError(f"grid {str(p)!r}: a dataset must be a registry name or a folder, got {bad[0]!r}")
+    _settings(g, "'params'", g.get('params', {}), p)
+    if not isinstance(g.get('variants', {}), dict):
+        raise LGCLIPError(f"grid {str(p)!r}: 'variants' must be a table of named tables of settings, got {g['variants']!r}")
+    for v, over in g.get('variants', {}).items(): _settings(g, f'variant {v!r}', over, p)
     return g
 
 # %% ../nbs/10_reproduce.ipynb #9ec56989
@@ -66,13 +97,24 @@ def expand_grid(grid:dict) -> list[dict]:
     if dup: raise LGCLIPError(f"grid {grid.get('name')!r} repeats runs {sorted(dup)}: remove the duplicate datasets or backbones")
     return runs
 
+# %% ../nbs/10_reproduce.ipynb #7385d942
+def check_runs(grid:dict, runs:Sequence[dict]|None=None):
+    "Build every run's configuration (without running anything), so a bad value stops the batch before its first run."
+    from lgclip.pipeline import Config
+    for r in (expand_grid(grid) if runs is None else runs):
+        try: Config.from_preset(r['preset'], **{k: v for k, v in r.items() if k not in ('run_id', 'preset')})
+        except LGCLIPError as e: raise LGCLIPError(f"grid {grid.get('name')!r}, run {r['run_id']!r}: {e}") from None
+
 # %% ../nbs/10_reproduce.ipynb #48501b1e
+_RUN_DIRS: list = []   # temporary result folders made by `run_config`, removed when this process exits
+
 def run_config(preset:str='tiny', # the preset the other values override
                **params, # Config fields; None keeps the preset's value
               ):
     "`lgclip.pipeline.Config.from_preset(preset, **params)` without the `None` values."
     from lgclip.pipeline import Config
-    if params.get('out_dir') is None: params['out_dir'] = tempfile.mkdtemp(prefix='lgclip_run_')
+    if params.get('out_dir') is None:
+        _RUN_DIRS.append(tempfile.TemporaryDirectory(prefix='lgclip_run_')); params['out_dir'] = _RUN_DIRS[-1].name
     return Config.from_preset(preset, **params)
 
 # %% ../nbs/10_reproduce.ipynb #e2133819
@@ -152,12 +194,14 @@ def reproduce(grid:str|Path|dict, # a grid name, a .toml path, or a loaded grid
         ids = [r['run_id'] for r in runs]
         if bad := [o for o in only if o not in ids]: raise LGCLIPError(f"unknown run ids {bad} in grid {g['name']!r}: give some of {', '.join(ids)}")
         runs = [r for r in runs if r['run_id'] in only]
+    check_runs(g, runs)   # every run's settings, before anything is written
     _check_kernel(kernel)
-    gdir = Path(runs_dir)/g['name']
-    cache = Path(cache_dir) if cache_dir else Path(runs_dir)/'.cache'
+    gdir = check_dir(runs_dir, 'runs_dir')/g['name']
+    cache = check_dir(cache_dir, 'cache_dir') if cache_dir else Path(runs_dir)/'.cache'
+    if data_root: check_dir(data_root, 'data_root')
     base = {k: None for k in template_params(template)} | dict(cache_dir=str(cache.resolve()), data_root=str(Path(data_root).resolve()) if data_root else None)
     passed, failed, skipped, errors = [], [], [], {}
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); sweep_stale(gdir)
     bar = tqdm(runs, desc=f"reproduce {g['name']}", unit='run', disable=not progress, file=sys.stderr)
     for run in bar:
         rid = run['run_id']; bar.set_postfix_str(rid)
@@ -168,6 +212,9 @@ def reproduce(grid:str|Path|dict, # a grid name, a .toml path, or a loaded grid
     summary = dict(grid=g['name'], runs_dir=str(gdir), passed=passed, failed=failed, skipped=skipped, errors=errors,
                    seconds=round(time.perf_counter() - t0, 1), line=line)
     save_json(summary, gdir/'summary.json')
+    for rid in failed:   # the reason of each failure in one line; the whole record is in its error file
+        why = ' '.join(errors[rid].split()); why = why if len(why) <= 240 else why[:240] + '...'
+        print(f"failed {rid}: {why} (details: {gdir/(rid + '.error.json')})")
     print(line)
     return summary
 
@@ -184,13 +231,15 @@ def main(argv:Sequence[str]|None=None) -> int:
     ap.add_argument('--only', nargs='+', metavar='RUN_ID', help='run only these runs')
     ap.add_argument('--report', action=argparse.BooleanOptionalAction, default=True, help='write the report after the batch (default: yes)')
     ap.add_argument('--figures-dir', default='figures', help='where the report goes (default: figures)')
+    ap.add_argument('--debug', action='store_true', help='print the traceback of an unexpected error (also LGCLIP_DEBUG=1)')
     a = ap.parse_args(argv)
     try:
+        if a.report: check_dir(a.figures_dir, 'figures_dir')
         s = reproduce(a.grid, a.runs_dir, kernel=a.kernel, force=a.force, only=a.only, cache_dir=a.cache_dir, data_root=a.data_root)
         if a.report and (s['passed'] or any(Path(s['runs_dir']).rglob('result.json'))):
             paths = write_report(s['runs_dir'], a.figures_dir)
             print(f"report: {len(paths)} files in {a.figures_dir}")
     except LGCLIPError as e:
-        print(f"lgclip reproduce: error: {e}", file=sys.stderr)
+        print(f"lgclip reproduce: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
     return 1 if s['failed'] else 0

@@ -96,3 +96,38 @@ def test_image_folder_run_and_bad_folders(tmp_path, cache):
     r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o3', '--dataset', empty)
     assert r.returncode == 2 and 'no images' in r.stderr and not (tmp_path/'o3').exists()
     for leftover in cache.rglob('*.tmp'): raise AssertionError(f'half-written file left: {leftover}')
+
+def test_unexpected_error_is_one_line_with_the_traceback_on_request(tmp_path, monkeypatch, capsys):
+    "A bug ends in one line and exit code 1; `--debug` anywhere, or LGCLIP_DEBUG=1, adds the traceback; Ctrl-C is 130."
+    import lgclip.cli as cli, lgclip.pipeline as p
+    def bug(*a, **k): raise ZeroDivisionError('division by zero')
+    monkeypatch.setattr(p, 'check_models', bug)
+    args = ['run', '--quiet', '--out-dir', str(tmp_path/'o')]
+    assert cli.main(args) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('lgclip: error: unexpected ZeroDivisionError: division by zero')
+    assert '--debug' in lines[0] and 'LGCLIP_DEBUG=1' in lines[0]
+    for extra, env in ((['--debug'], None), ([], '1')):
+        if env: monkeypatch.setenv('LGCLIP_DEBUG', env)
+        assert cli.main([*args[:2], *extra, *args[2:]]) == 1
+        err = capsys.readouterr().err
+        assert 'Traceback (most recent call last)' in err and 'in bug' in err
+        assert err.strip().splitlines()[-1] == lines[0]
+    monkeypatch.delenv('LGCLIP_DEBUG')
+    def stop(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(p, 'check_models', stop)
+    assert cli.main(args) == 130 and 'run the same command again to resume' in capsys.readouterr().err
+    assert not (tmp_path/'o').exists()
+
+def test_cache_dir_holds_the_drawn_data(tmp_path, cache):
+    "With --cache-dir and no --data-root, the drawn data set goes into that cache, where `lgclip cache check` sees it."
+    import shutil
+    from lgclip.models import tiny_clip, tiny_generator, tiny_llm
+    for build in (tiny_clip, tiny_generator, tiny_llm): build(cache)
+    shutil.copytree(cache/'models', tmp_path/'c'/'models', ignore=shutil.ignore_patterns('.*'))
+    r = lgclip_cli('run', '--quiet', '--llm', 'template', '--n-prototypes', '1', '--max-per-class', '1',
+                   '--cache-dir', tmp_path/'c', '--out-dir', tmp_path/'o')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path/'c'/'data'/'shapes'/'shapes.json').is_file()
+    r = lgclip_cli('cache', 'check', '--cache-dir', tmp_path/'c')
+    assert r.returncode == 0 and r.stdout.splitlines()[-1].startswith('summary: no bad entries'), r.stdout + r.stderr

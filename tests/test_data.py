@@ -79,7 +79,8 @@ def test_shapes_via_get_dataset(tmp_path, monkeypatch):
     assert dataset_info('shapes').domain == 'simple drawing'
 
 def test_class_list_lengths():
-    want = dict(cifar10=10, cifar100=100, caltech101=101, pets=37, flowers102=102, food101=101, dtd=47, eurosat=10, shapes=4)
+    want = dict(cifar10=10, cifar100=100, caltech101=101, pets=37, flowers102=102, food101=101, dtd=47, eurosat=10, shapes=4,
+                resisc45=45, fgvc_aircraft=100, mnist=10)
     assert {k: len(v.classnames) for k, v in DATASETS.items()} == want
     assert all(isinstance(v.domain, str) and callable(v.loader) for v in DATASETS.values())
 
@@ -112,3 +113,79 @@ def test_caltech101_labels_drop_background(tmp_path):
     assert name['Faces'] == 'off-center face' and name['car_side'] == 'side of a car' and name['yin_yang'] == 'yin and yang symbol'
     assert name['crocodile_head'] == 'head of a crocodile' and 'BACKGROUND_Google' not in name
     assert s[5][0].mode == 'RGB'
+
+# GRIP's data sets: each loader against a tiny fake copy laid out as the real one unpacks
+
+def _resisc(root, per_class=5):
+    for c in DATASETS['resisc45'].classnames:
+        d = root/'NWPU-RESISC45'/c.replace(' ', '_')
+        for i in range(1, per_class + 1): _img(d/f'{d.name}_{i:03d}.jpg', size=(4, 4))
+
+def test_resisc45_layout_split_and_labels(tmp_path):
+    _resisc(tmp_path)
+    parts = {s: get_dataset('resisc45', root=tmp_path, split=s) for s in ('train', 'val', 'test')}
+    assert {s: len(v) for s, v in parts.items()} == {'train': 135, 'val': 45, 'test': 45}   # 3/1/1 of 5 per class
+    assert len(set().union(*({p for p, _ in v.items} for v in parts.values()))) == 225   # disjoint, all used
+    s = parts['train']
+    assert all(Path(p).parent.name.replace('_', ' ') == s.classnames[y] for p, y in s.items)
+    name = {Path(p).parent.name: s.classnames[y] for p, y in s.items}
+    assert name['sea_ice'] == 'sea ice' and name['railway_station'] == 'railway station' and s.labels[0] == 0
+    assert Path(parts['test'].items[0][0]).name == 'airplane_005.jpg' and s[0][0].mode == 'RGB'
+    assert dataset_info('resisc45').domain == 'satellite photo'
+
+def test_resisc45_split_lists(tmp_path):
+    _resisc(tmp_path)
+    (tmp_path/'resisc45-val.txt').write_text('airplane_001.jpg\nwetland_002.jpg\n')
+    val = get_dataset('resisc45', root=tmp_path, split='val')
+    assert sorted(Path(p).name for p, _ in val.items) == ['airplane_001.jpg', 'wetland_002.jpg']
+    assert len(get_dataset('resisc45', root=tmp_path, split='test')) == 45   # no list for test: our 60/20/20 split
+
+def test_resisc45_missing_or_wrong(tmp_path):
+    for dl in (False, True):   # there is nothing to download it with: the message says where to get it
+        with pytest.raises(LGCLIPError, match=r"resisc45.*cannot fetch.*45/airplane/airplane_001.jpg.*--data-root"):
+            get_dataset('resisc45', root=tmp_path, download=dl)
+    _resisc(tmp_path, 1); (tmp_path/'NWPU-RESISC45'/'wetland').rename(tmp_path/'NWPU-RESISC45'/'wetlands')
+    with pytest.raises(LGCLIPError, match=r"45 class folders: missing \['wetland'\], unexpected \['wetlands'\]"):
+        get_dataset('resisc45', root=tmp_path)
+    with pytest.raises(LGCLIPError, match="unknown split 'trainval' for resisc45"):
+        get_dataset('resisc45', root=tmp_path, split='trainval')
+
+def test_fgvc_aircraft_variants_and_splits(tmp_path):
+    data = tmp_path/'fgvc-aircraft-2013b'/'data'; names = DATASETS['fgvc_aircraft'].classnames
+    (data/'images').mkdir(parents=True); (data/'variants.txt').write_text(''.join(n + '\n' for n in names))
+    want = {'train': ['707-320', 'F/A-18'], 'val': ['Yak-42'], 'test': ['A380', 'BAE 146-200']}
+    for k, (split, picks) in enumerate(want.items()):
+        lines = []
+        for j, v in enumerate(picks):
+            iid = f'{k}{j:06d}'; _img(data/'images'/f'{iid}.jpg', size=(6, 4)); lines.append(f'{iid} {v}\n')
+        (data/f'images_variant_{split}.txt').write_text(''.join(lines))
+    parts = {s: get_dataset('fgvc_aircraft', root=tmp_path, split=s) for s in ('train', 'val', 'test')}
+    assert {s: [v.classnames[y] for y in v.labels] for s, v in parts.items()} == want
+    assert parts['test'].labels.tolist() == [names.index('A380'), names.index('BAE 146-200')]
+    assert parts['val'][0][0].mode == 'RGB' and parts['val'][0][0].size == (6, 4)
+    assert dataset_info('fgvc_aircraft').domain == 'aircraft photo'
+    with pytest.raises(LGCLIPError, match="unknown split 'trainval'"):
+        get_dataset('fgvc_aircraft', root=tmp_path, split='trainval')
+
+def _idx(path, arr):
+    "An IDX file (MNIST's format): big-endian magic (type 0x08 = uint8, number of dims), the dims, the bytes."
+    import struct
+    arr = np.asarray(arr, dtype=np.uint8); path.parent.mkdir(parents=True, exist_ok=True)
+    head = struct.pack('>I', 0x0800 | arr.ndim) + b''.join(struct.pack('>I', d) for d in arr.shape)
+    path.write_bytes(head + arr.tobytes())
+
+def test_mnist_idx_files(tmp_path):
+    raw, rng = tmp_path/'MNIST'/'raw', np.random.default_rng(0)
+    for prefix, n in (('train', 5), ('t10k', 3)):
+        _idx(raw/f'{prefix}-images-idx3-ubyte', rng.integers(0, 256, (n, 28, 28)))
+        _idx(raw/f'{prefix}-labels-idx1-ubyte', np.arange(n) % 10)
+    train, test = get_dataset('mnist', root=tmp_path, split='train'), get_dataset('mnist', root=tmp_path)
+    assert len(train) == 5 and len(test) == 3 and train.labels.tolist() == [0, 1, 2, 3, 4]
+    img, y = train[3]
+    assert img.mode == 'RGB' and img.size == (28, 28) and train.classnames[y] == '3'
+    pixels = np.fromfile(raw/'train-images-idx3-ubyte', dtype=np.uint8, offset=16).reshape(5, 28, 28)
+    assert (np.asarray(img)[..., 0] == pixels[3]).all()
+    assert dataset_info('mnist').domain == 'handwritten digit'
+
+def test_grip_sets_have_an_unlabeled_pool():
+    assert all('train' in DATASETS[n].splits and DATASETS[n].domain for n in ('resisc45', 'fgvc_aircraft', 'mnist'))

@@ -77,3 +77,11 @@ def test_jupyterlab_in_a_browser(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert res['images'] >= 4 and not res['changed_on_disk'] and res['tracebacks'] == 0
+
+@pytest.mark.parametrize('nb', NBS, ids=[str(p) for p in NBS])
+def test_committed_notebook_has_no_outputs(nb):
+    "The project's decision (nbs/index.ipynb, 'Why the notebooks carry no outputs'): no outputs, counts or widget state."
+    d = json.loads((ROOT/'nbs'/nb).read_text(encoding='utf-8'))
+    code = [c for c in d['cells'] if c['cell_type'] == 'code']
+    assert [i for i, c in enumerate(code) if c.get('outputs') or c.get('execution_count')] == []
+    assert 'widgets' not in d['metadata'] and 'language_info' not in d['metadata']

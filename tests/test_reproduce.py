@@ -36,6 +36,9 @@ def test_bad_run_fails_alone(tmp_path, cache, capsys):
     assert code == 1
     out = capsys.readouterr().out
     assert '1 passed, 1 failed, 0 skipped' in out.splitlines()
+    fails = [l for l in out.splitlines() if l.startswith('failed ')]   # one line per failed run, with its reason
+    assert fails == [l for l in fails if l.startswith("failed nope__tiny: LGCLIPError: unknown dataset 'nope'")] and len(fails) == 1
+    assert fails[0].endswith(f"(details: {tmp_path/'runs'/'mixed'/'nope__tiny.error.json'})")
     err = json.loads((tmp_path/'runs'/'mixed'/'nope__tiny.error.json').read_text())
     assert err['ename'] == 'LGCLIPError' and "'nope'" in err['evalue'] and 'nope' in err['traceback']
     assert (tmp_path/'runs'/'mixed'/'nope__tiny.ipynb').is_file()                     # the failing notebook is kept
@@ -58,3 +61,21 @@ def test_tiny_grid_end_to_end_and_resume(tmp_path, cache, capsys):
     assert r2['seconds']['synthesis'] < 0.5                                         # prototypes came from the shared cache
     assert (tmp_path/'fig'/'report.md').is_file() and (tmp_path/'fig'/'prototypes.png').is_file()
     assert 'tiny scales=1,2' in (tmp_path/'fig'/'main_table.md').read_text()
+
+def test_grid_types_and_settings_checked_before_any_run(tmp_path):
+    "One dataset may be written as a string; a bad setting in any run stops the batch before a file is written."
+    (tmp_path/'one.toml').write_text('preset = "tiny"\ndatasets = "shapes"\nbackbones = "tiny"\n')
+    assert [r['run_id'] for r in expand_grid(load_grid(tmp_path/'one.toml'))] == ['shapes__tiny']
+    (tmp_path/'bad.toml').write_text('preset = "tiny"\ndatasets = ["shapes"]\nbackbones = ["tiny"]\n'
+                                     '[variants]\nok = {}\nzero = { n_prototypes = 0 }\n')
+    with pytest.raises(LGCLIPError, match="run 'shapes__tiny__zero': n_prototypes must be a positive integer, got 0"):
+        reproduce(tmp_path/'bad.toml', tmp_path/'runs', progress=False)
+    assert not (tmp_path/'runs').exists()
+
+def test_run_config_leaves_no_temporary_folder(tmp_path):
+    "`out_dir=None` (the template's smoke test) writes to a temporary folder that is gone when the process ends."
+    import subprocess, sys
+    code = "from lgclip.reproduce import run_config; import os; c = run_config('tiny'); print(c.out_dir, os.path.isdir(c.out_dir))"
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env={**__import__('os').environ, 'TMPDIR': str(tmp_path)})
+    out, made = r.stdout.split()
+    assert r.returncode == 0 and made == 'True' and Path(out).parent == tmp_path and not Path(out).exists()
