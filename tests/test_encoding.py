@@ -172,8 +172,16 @@ def test_a_bad_image_in_a_worker_is_one_line_on_the_command_line(tmp_path, cache
     r = lgclip_cli('run', '--quiet', '--dataset', tmp_path/'data', '--cache-dir', cache, '--out-dir', tmp_path/'out',
                    '--n-prototypes', 1, '--workers', 2)
     assert r.returncode == 2, r.stderr[-2000:]
-    assert r.stderr.strip().count('\n') == 0 and 'cannot read image' in r.stderr and '5.png' in r.stderr
+    # the run's preflight opens every test image before the workers start, so the line comes from there
+    assert r.stderr.strip().count('\n') == 0 and 'cannot be read' in r.stderr and '5.png' in r.stderr
     assert not (tmp_path/'out'/'result.json').exists()
+
+def test_a_bad_image_in_a_worker_is_one_error(tiny, awkward, tmp_path):
+    "Past the preflight (the API alone), a corrupt file decoded in a DataLoader worker comes back as one LGCLIPError."
+    bad = tmp_path/'broken.png'; bad.write_bytes(b'\x89PNG\r\n\x1a\n broken')
+    enc = Encoder('tiny', scales=(1,), clip=tiny, device='cpu', cache_dir=tmp_path, workers=2)
+    with pytest.raises(LGCLIPError, match='cannot read image .*broken.png'):
+        enc.encode([*awkward, bad], progress=False)
 
 @pytest.mark.parametrize('value', ['-1', 'two'])
 def test_bad_workers_setting_fails_fast(tmp_path, cache, value):
