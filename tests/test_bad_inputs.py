@@ -75,7 +75,7 @@ RUN = [  # (id, extra arguments of `lgclip run`, what the message must say); {t}
     ('guidance inf', ['--guidance', 'inf'], 'guidance must be a finite number, got inf'),
     ('guidance negative', ['--guidance', '-1'], 'guidance must be >= 0, got -1.0'),
     ('steps 0', ['--steps', '0'], 'steps must be a positive integer, got 0'),
-    ('image-size not a multiple of 8', ['--image-size', '30'], 'image_size must be a multiple of 8, got 30'),
+    ('image-size not a multiple of 8', ['--image-size', '30'], 'image size 30 is not a multiple of 8'),
     ('image-size 0', ['--image-size', '0'], 'image_size must be a positive integer, got 0'),
     ('k 0', ['--k', '0'], 'k must be a positive integer, got 0'),
     ('max-per-class 0', ['--max-per-class', '0'], 'max_per_class must be a positive integer, got 0'),
