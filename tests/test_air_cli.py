@@ -1,0 +1,73 @@
+"`lgclip air`, `lgclip adapt` and `lgclip reproduce air`: every row written, bad values refused in one line, adapters cached."
+import json
+from pathlib import Path
+import pytest
+from conftest import lgclip_cli
+from lgclip.cli import main as cli_main
+import lgclip.lora as lora
+
+QUICK = ['--quiet', '--iterations', '1', '--epochs', '1', '--max-per-class', '3']
+ROWS = ['CLIP', 'LGCLIP', 'fused', 'GRIP-style', 'AiR']
+
+def test_air_writes_every_row(tmp_path, cache, capsys):
+    out = tmp_path/'out'
+    assert cli_main(['air', *QUICK, '--cache-dir', cache, '--out-dir', out]) == 0
+    res = json.loads((out/'air.json').read_text())
+    assert [(r['paradigm'], r['classifier']) for r in res['rows']] == [(p, c) for p in ('ul', 'ssl', 'trzsl') for c in ROWS]
+    for r in res['rows']:
+        assert 0 <= r['top1'] <= 1
+        assert ('harmonic' in r) == (r['paradigm'] == 'trzsl')
+    assert res['random_weights'] is True and 'meaningless' in res['note'] and res['learner'] == 'textual'
+    assert res['n_pool'] == 12 and res['n_test'] == 8 and 'one split' in res['pool']   # shapes: 3 + 2 of each class kept
+    printed = capsys.readouterr().out.splitlines()
+    assert sum(l.split()[:2] in ([p, c] for p in ('ul', 'ssl', 'trzsl') for c in ROWS) for l in printed) == 15
+    assert printed[-1].startswith('RANDOM WEIGHTS')
+
+BAD = [(['--paradigm', 'fewshot'], "unknown paradigm 'fewshot'"),
+       (['--prompts', 'deep'], "unknown prompts kind 'deep'"),
+       (['--prompts', 'visual', '--backbone', 'RN50'], "backbone 'RN50' has a ResNet one: use textual prompts"),
+       (['--iterations', '0'], 'iterations must be a positive integer')]
+
+@pytest.mark.parametrize('args,msg', BAD, ids=[m for _, m in BAD])
+def test_air_bad_values_fail_in_one_line(tmp_path, cache, args, msg):
+    out = tmp_path/'out'
+    r = lgclip_cli('air', '--quiet', '--cache-dir', cache, '--out-dir', out, *args)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr[-2000:]
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stdout == '' and not out.exists()
+
+def _adapt(images, cache, capsys) -> str:
+    args = ['adapt', '--images', images, '--domain-prompt', 'a simple drawing', '--steps', '4', '--batch-size', '2',
+            '--cache-dir', cache, '--quiet']
+    assert cli_main(args) == 0
+    return capsys.readouterr().out.splitlines()[0]
+
+_SEED = iter(range(100, 200))
+
+@pytest.fixture
+def images(tmp_path):
+    "Target images drawn afresh for each test (their own seed, so their own adapter key in the shared cache)."
+    from lgclip.data import make_shapes
+    return make_shapes(tmp_path/'targets', n_per_class=2, seed=next(_SEED))/'test'
+
+def test_adapt_twice_trains_once(images, cache, capsys):
+    first, second = _adapt(images, cache, capsys), _adapt(images, cache, capsys)
+    assert 'trained 4 steps' in first and 'nothing trained' in second
+    key = first.split()[1].rstrip(':')
+    assert second.split()[1].rstrip(':') == key and (cache/'adapters'/key/lora.WEIGHTS).is_file()
+
+def test_adapt_cache_check_catches_a_cache_that_never_hits(images, cache, capsys, monkeypatch):
+    "Broken on purpose: a cache lookup that always misses trains again, which the test above would catch."
+    monkeypatch.setattr(lora, '_finished', lambda folder, key: None)
+    first, second = _adapt(images, cache, capsys), _adapt(images, cache, capsys)
+    assert 'trained 4 steps' in second
+
+def test_adapter_renders_other_prototypes(images, cache, tmp_path, capsys):
+    from lgclip.pipeline import LGCLIP
+    from lgclip.data import SHAPES
+    c = cache; key = _adapt(images, c, capsys).split()[1].rstrip(':')
+    plain = LGCLIP(SHAPES, cache_dir=str(c), n_prototypes=1, llm='template', prompts_per_class=1).fit(progress=False)
+    adapted = LGCLIP(SHAPES, cache_dir=str(c), n_prototypes=1, llm='template', prompts_per_class=1, adapter=key).fit(progress=False)
+    assert plain.bank.root != adapted.bank.root and plain.bank.random_weights and adapted.bank.random_weights
+    assert f'lora:{key}' in (adapted.bank.root/'bank.json').read_text()
+    r = lgclip_cli('run', '--quiet', '--cache-dir', c, '--out-dir', tmp_path/'o', '--adapter', '0123abcd')
+    assert r.returncode == 2 and "adapter '0123abcd' is neither" in r.stderr and not (tmp_path/'o').exists()
