@@ -6,7 +6,7 @@ from conftest import lgclip_cli
 from lgclip.cli import main as cli_main
 import lgclip.lora as lora
 
-QUICK = ['--quiet', '--iterations', '1', '--epochs', '1', '--max-per-class', '3']
+QUICK = ['--quiet', '--iterations', '1', '--epochs', '1', '--max-per-class', '3', '--llm', 'template']
 ROWS = ['CLIP', 'LGCLIP', 'fused', 'GRIP-style', 'AiR']
 
 def test_air_writes_every_row(tmp_path, cache, capsys):
@@ -71,3 +71,16 @@ def test_adapter_renders_other_prototypes(images, cache, tmp_path, capsys):
     assert f'lora:{key}' in (adapted.bank.root/'bank.json').read_text()
     r = lgclip_cli('run', '--quiet', '--cache-dir', c, '--out-dir', tmp_path/'o', '--adapter', '0123abcd')
     assert r.returncode == 2 and "adapter '0123abcd' is neither" in r.stderr and not (tmp_path/'o').exists()
+
+def test_reproduce_air_writes_the_air_table(tmp_path, cache):
+    runs, figs = tmp_path/'runs', tmp_path/'figures'
+    r = lgclip_cli('reproduce', 'air', '--runs-dir', runs, '--cache-dir', cache, '--figures-dir', figs, timeout=300)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert '1 passed, 0 failed, 0 skipped' in r.stdout and 'report: 4 files' in r.stdout
+    res = json.loads((runs/'air'/'shapes__tiny'/'air.json').read_text())
+    assert len(res['rows']) == 15 and res['params']['air']['iterations'] == 1
+    table = (figs/'air_table.md').read_text().splitlines()
+    assert 'random weights, accuracy meaningless' in table[0]
+    body = [l for l in table if l.startswith('| shapes')]
+    assert [l.split(' | ')[3:5] for l in body] == [[p, c] for p in ('UL', 'SSL', 'TRZSL') for c in ROWS]
+    assert all(len(x.split('.')[-1]) == 1 for l in body for x in l.strip('| ').split(' | ')[5:] if x)   # one decimal
