@@ -265,15 +265,15 @@ def source_root() -> Path:
 def write_report(runs_dir:str|Path='runs', # folder searched recursively for result.json
                  figures_dir:str|Path='figures', # where tables and figures go
                 ) -> list[Path]:
-    "Write the main and error tables, the three figures, results.csv, the AiR table (where AiR ran) and report.md."
+    "The main and error tables, three figures, results.csv, report.md; the AiR table where AiR ran."
     root, out = Path(runs_dir), Path(figures_dir)
     adf = load_air_results(root) if any(root.rglob('air.json')) else None
     at = None if adf is None else air_table(adf)
-    if at is not None and not any(root.rglob('result.json')):   # AiR runs only
+    if at is not None and not any(root.rglob('result.json')):   # AiR runs only: beside, not over, an LGCLIP report.md
         out.mkdir(parents=True, exist_ok=True)
         paths = write_table(at, out/'air_table')
         md = [f"# AiR report — {preset_title(adf)}", '', f"{adf['run'].nunique()} runs.", '', to_markdown(at)]
-        return paths + [_write_text('\n'.join(md), out/'report.md')]
+        return paths + [_write_text('\n'.join(md), out/'air_report.md')]
     df = load_results(runs_dir)
     out.mkdir(parents=True, exist_ok=True)
     mt, et = main_table(df), error_table(df)
