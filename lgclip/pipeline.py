@@ -108,7 +108,8 @@ def check(self:Config) -> Config:
     "Check every setting (its type, its range, what it names) and normalise it; return self."
     if self.preset not in PRESETS: raise LGCLIPError(f"unknown preset {self.preset!r}: use one of {', '.join(PRESETS)}")
     for n in ('dataset', 'llm', 'generator', 'backbone'): _text(self, n)
-    for n in ('data_root', 'prompts_file', 'pretrained', 'cache_dir', 'out_dir', 'adapter'): _text(self, n, optional=True)
+    for n in ('data_root', 'prompts_file', 'pretrained', 'cache_dir', 'out_dir', 'adapter'):
+        _text(self, n, optional=True)
     if not isinstance(self.download, bool): raise LGCLIPError(f"download must be True or False, got {self.download!r}")
     for n in ('prompts_per_class', 'max_tries', 'n_prototypes', 'steps', 'k', 'batch_size', 'encode_batch_size'):
         check_positive(n, getattr(self, n))
@@ -220,7 +221,8 @@ def _fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
     gen = c.generator
     if c.adapter:   # the generator with the LoRA on its UNet; its name (and so the bank's key) carries the adapter's
         from lgclip.lora import adapted_generator, resolve_adapter
-        gen = adapted_generator(c.generator, resolve_adapter(c.adapter, self.cache_dir), c.device, c.dtype, self.cache_dir)
+        ad = resolve_adapter(c.adapter, self.cache_dir)
+        gen = adapted_generator(c.generator, ad, c.device, c.dtype, self.cache_dir)
     syn = Synthesizer(gen, c.steps, c.guidance, c.image_size, c.batch_size, c.device, c.dtype, self.cache_dir)
     self.bank = syn(self.prompts.prompts, c.n_prototypes, c.seed, progress=progress)
     self.seconds['synthesis'] = time.perf_counter() - t; t = time.perf_counter()

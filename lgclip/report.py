@@ -116,7 +116,8 @@ def load_air_results(runs_dir:str|Path, # folder searched recursively for `air.j
                     ) -> pd.DataFrame:
     "One row per paradigm and classifier of every `air.json` below `runs_dir`, in the files' order."
     root = Path(runs_dir); files = sorted(root.rglob('air.json'))
-    if not files: raise LGCLIPError(f"no air.json found under {str(root)!r}: run `lgclip air` or `lgclip reproduce air`")
+    if not files:
+        raise LGCLIPError(f"no air.json found under {str(root)!r}: run `lgclip air` or `lgclip reproduce air`")
     rows = []
     for f in files:
         r = load_json(f)

@@ -1,4 +1,4 @@
-"`lgclip air`, `lgclip adapt` and `lgclip reproduce air`: every row written, bad values refused in one line, adapters cached."
+"`lgclip air`, `lgclip adapt`, `lgclip reproduce air`: every row, bad values in one line, adapters cached."
 import json
 from pathlib import Path
 import pytest
@@ -13,14 +13,15 @@ def test_air_writes_every_row(tmp_path, cache, capsys):
     out = tmp_path/'out'
     assert cli_main(['air', *QUICK, '--cache-dir', cache, '--out-dir', out]) == 0
     res = json.loads((out/'air.json').read_text())
-    assert [(r['paradigm'], r['classifier']) for r in res['rows']] == [(p, c) for p in ('ul', 'ssl', 'trzsl') for c in ROWS]
+    want = [(p, c) for p in ('ul', 'ssl', 'trzsl') for c in ROWS]
+    assert [(r['paradigm'], r['classifier']) for r in res['rows']] == want
     for r in res['rows']:
         assert 0 <= r['top1'] <= 1
         assert ('harmonic' in r) == (r['paradigm'] == 'trzsl')
     assert res['random_weights'] is True and 'meaningless' in res['note'] and res['learner'] == 'textual'
-    assert res['n_pool'] == 12 and res['n_test'] == 8 and 'one split' in res['pool']   # shapes: 3 + 2 of each class kept
+    assert res['n_pool'] == 12 and res['n_test'] == 8 and 'one split' in res['pool']   # shapes: 3 + 2 of each class
     printed = capsys.readouterr().out.splitlines()
-    assert sum(l.split()[:2] in ([p, c] for p in ('ul', 'ssl', 'trzsl') for c in ROWS) for l in printed) == 15
+    assert sum(tuple(l.split()[:2]) in want for l in printed) == 15
     assert printed[-1].startswith('RANDOM WEIGHTS')
 
 BAD = [(['--paradigm', 'fewshot'], "unknown paradigm 'fewshot'"),
@@ -65,8 +66,9 @@ def test_adapter_renders_other_prototypes(images, cache, tmp_path, capsys):
     from lgclip.pipeline import LGCLIP
     from lgclip.data import SHAPES
     c = cache; key = _adapt(images, c, capsys).split()[1].rstrip(':')
-    plain = LGCLIP(SHAPES, cache_dir=str(c), n_prototypes=1, llm='template', prompts_per_class=1).fit(progress=False)
-    adapted = LGCLIP(SHAPES, cache_dir=str(c), n_prototypes=1, llm='template', prompts_per_class=1, adapter=key).fit(progress=False)
+    small = dict(cache_dir=str(c), n_prototypes=1, llm='template', prompts_per_class=1)
+    plain = LGCLIP(SHAPES, **small).fit(progress=False)
+    adapted = LGCLIP(SHAPES, **small, adapter=key).fit(progress=False)
     assert plain.bank.root != adapted.bank.root and plain.bank.random_weights and adapted.bank.random_weights
     assert f'lora:{key}' in (adapted.bank.root/'bank.json').read_text()
     r = lgclip_cli('run', '--quiet', '--cache-dir', c, '--out-dir', tmp_path/'o', '--adapter', '0123abcd')
