@@ -519,6 +519,9 @@ def run_air(config:Config|None=None, paradigms:str|Sequence[str]=PARADIGMS, air:
     preflight(cfg, out=False); out = check_dir(air_out_dir(cfg), 'out_dir')
     check_learner(air.learner, cfg.backbone, cfg.pretrained, cfg.cache_dir)
     pool, test, how = air_data(cfg)
+    for p in ps:   # every paradigm's split and schedule, so that the last one cannot fail after the first has trained
+        s = split_paradigm(pool, p, air.n_labels, air.seen_fraction, air.seed)
+        k_schedule(len(s.unlabeled), len(s.unseen), air.iterations)
     lg = LGCLIP.for_dataset(test, cfg)
     per = {}
     for p in ps:

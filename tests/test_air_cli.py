@@ -30,11 +30,12 @@ BAD = [(['--paradigm', 'fewshot'], "unknown paradigm 'fewshot'"),
        (['--iterations', '0'], 'iterations must be a positive integer')]
 
 @pytest.mark.parametrize('args,msg', BAD, ids=[m for _, m in BAD])
-def test_air_bad_values_fail_in_one_line(tmp_path, cache, args, msg):
+def test_air_bad_values_fail_in_one_line(tmp_path, cache, capsys, args, msg):
+    "In-process `lgclip.cli.main`, the console script's function (a subprocess each would add seconds of imports)."
     out = tmp_path/'out'
-    r = lgclip_cli('air', '--quiet', '--cache-dir', cache, '--out-dir', out, *args)
-    assert r.returncode == 2 and msg in r.stderr, r.stderr[-2000:]
-    assert len(r.stderr.strip().splitlines()) == 1 and r.stdout == '' and not out.exists()
+    rc = cli_main(['air', '--quiet', '--cache-dir', cache, '--out-dir', out, *args]); r = capsys.readouterr()
+    assert rc == 2 and msg in r.err, r.err[-2000:]
+    assert len(r.err.strip().splitlines()) == 1 and r.out == '' and not out.exists()
 
 def _adapt(images, cache, capsys) -> str:
     args = ['adapt', '--images', images, '--domain-prompt', 'a simple drawing', '--steps', '4', '--batch-size', '2',
@@ -86,3 +87,9 @@ def test_reproduce_air_writes_the_air_table(tmp_path, cache):
     body = [l for l in table if l.startswith('| shapes')]
     assert [l.split(' | ')[3:5] for l in body] == [[p, c] for p in ('UL', 'SSL', 'TRZSL') for c in ROWS]
     assert all(len(x.split('.')[-1]) == 1 for l in body for x in l.strip('| ').split(' | ')[5:] if x)   # one decimal
+
+@pytest.mark.parametrize('args,msg', [([], '--domain-prompt is needed'),
+                                      (['--domain-prompt', 'a drawing', '--rank', '0'], 'rank must be a positive')])
+def test_adapt_bad_values_fail_in_one_line(images, cache, capsys, args, msg):
+    rc = cli_main(['adapt', '--images', images, '--cache-dir', cache, '--quiet', *args]); r = capsys.readouterr()
+    assert rc == 2 and msg in r.err and len(r.err.strip().splitlines()) == 1 and r.out == '', r.err[-2000:]
