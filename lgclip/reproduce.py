@@ -15,8 +15,8 @@ from .core import LGCLIPError, save_json, check_dir, sweep_stale
 from .report import source_root, write_report
 
 # %% auto #0
-__all__ = ['GRIDS_DIR', 'TEMPLATES', 'list_grids', 'load_grid', 'expand_grid', 'check_runs', 'run_config', 'template_path',
-           'template_params', 'run_one', 'reproduce', 'main']
+__all__ = ['GRIDS_DIR', 'TEMPLATES', 'list_grids', 'load_grid', 'expand_grid', 'check_runs', 'run_config', 'air_run_config',
+           'template_path', 'template_params', 'run_one', 'reproduce', 'main']
 
 # %% ../nbs/10_reproduce.ipynb #e82331fc
 GRIDS_DIR = Path(lgclip.__file__).parent/'grids'
@@ -130,6 +130,16 @@ def run_config(preset:str='tiny', # the preset the other values override
     if params.get('out_dir') is None:
         _RUN_DIRS.append(tempfile.TemporaryDirectory(prefix='lgclip_run_')); params['out_dir'] = _RUN_DIRS[-1].name
     return Config.from_preset(preset, **params)
+
+# %% ../nbs/10_reproduce.ipynb #281123c0
+def air_run_config(preset:str='tiny', # the preset the other values override
+                   **params, # Config or AiRConfig fields; None keeps the preset's value
+                  ):
+    "`(Config, AiRConfig)` of one `air_run` run: each setting to the config that has it, the seed to both."
+    from lgclip.air import AiRConfig, air_settings
+    own = set(AiRConfig.__dataclass_fields__) - {'seed', 'out_dir'}   # out_dir: the run's folder, a Config setting
+    cfg = run_config(preset, **{k: v for k, v in params.items() if k not in own})
+    return cfg, air_settings(preset, seed=cfg.seed, **{k: v for k, v in params.items() if k in own})
 
 # %% ../nbs/10_reproduce.ipynb #e2133819
 def template_path(name:str='lgclip_run', # one of `TEMPLATES`
