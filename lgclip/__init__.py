@@ -8,3 +8,4 @@ __all__ = []
 # %% ../nbs/index.ipynb #4b9cf52c
 __version__ = "0.1.0"
 from .pipeline import LGCLIP, Config, run
+from .air import AiR, AiRConfig, compare, run_air

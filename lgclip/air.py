@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_air.ipynb #c6ca54c3
 from __future__ import annotations
-import dataclasses, hashlib, time
+import argparse, dataclasses, hashlib, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 from typing import Sequence
@@ -13,7 +13,7 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import (LGCLIPError, check_classnames, check_positive, cache_key, save_json, load_json, set_aside,
-                         seed_everything, get_device)
+                         seed_everything, get_device, check_dir)
 from .data import ImageSet
 from .classify import TextClassifier, PrototypeClassifier, TEMPLATES
 from .evaluate import classification_metrics
@@ -23,8 +23,9 @@ from .prompt_learning import TextualPrompts, VisualPrompts, TrainConfig, train_s
 from .pipeline import LGCLIP, Config
 
 # %% auto #0
-__all__ = ['PARADIGMS', 'STYLES', 'LEARNERS', 'AIR_NOTE', 'check_paradigm', 'Split', 'split_paradigm', 'k_schedule', 'AiRConfig',
-           'AiR', 'compare']
+__all__ = ['PARADIGMS', 'STYLES', 'LEARNERS', 'AIR_NOTE', 'AIR_PRESETS', 'ROWS', 'check_paradigm', 'Split', 'split_paradigm',
+           'k_schedule', 'AiRConfig', 'AiR', 'compare', 'air_data', 'vision_tower', 'check_learner', 'air_settings',
+           'check_paradigms', 'air_out_dir', 'air_rows', 'run_air', 'air_lines', 'air_parser', 'main']
 
 # %% ../nbs/16_air.ipynb #2ab1cab1
 PARADIGMS = ('ul', 'ssl', 'trzsl')
@@ -423,3 +424,158 @@ def compare(train:ImageSet, test:ImageSet, config:AiRConfig|None=None, lgclip:LG
            'seconds': {'total': round(time.perf_counter() - t0, 3)}}
     if out_dir is not None: save_json(res, Path(out_dir)/'result.json')
     return res
+
+# %% ../nbs/16_air.ipynb #8158c4f4
+def _hold_out(ds:ImageSet, seed:int=0) -> tuple[ImageSet, ImageSet]:
+    "A seeded split of each class of `ds`: a third (rounded up) scored, the rest as the pool."
+    rng, pool, test = np.random.default_rng(seed), [], []
+    for c, name in enumerate(ds.classnames):
+        idx = [i for i, (_, y) in enumerate(ds.items) if int(y) == c]
+        if len(idx) < 2: raise LGCLIPError(f"class {name!r} of {ds.name} has {len(idx)} image(s): cutting it into a "
+                                           "pool and a test split needs 2 at least")
+        idx = rng.permutation(idx).tolist(); n_test = -(-len(idx) // 3)
+        test += sorted(idx[:n_test]); pool += sorted(idx[n_test:])
+    part = lambda idx: ImageSet(ds.name, ds.classnames, [ds.items[i] for i in sorted(idx)], ds.source)
+    return part(pool), part(test)
+
+def air_data(cfg:Config) -> tuple[ImageSet, ImageSet, str]:
+    "The unlabeled pool and the scored test set of `cfg.dataset`, and a line on where the pool comes from."
+    from lgclip.data import DATASETS, get_dataset, image_folder
+    name, n, root = cfg.dataset, cfg.max_per_class, Path(cfg.dataset).expanduser()
+    cut = lambda ds: ds if n is None else ds.subset(n)
+    info = DATASETS.get(str(name).lower())
+    if info is not None and 'train' in info.splits:
+        pool, test = (get_dataset(name, cfg.data_dir(), s, cfg.download, n) for s in ('train', 'test'))
+        how = f"{info.name}: the train split is the pool, the test split is scored"
+    elif info is None and (root/'train').is_dir() and (root/'test').is_dir():
+        pool, test = (cut(image_folder(root/s, name=root.name)) for s in ('train', 'test'))
+        if pool.classnames != test.classnames:
+            raise LGCLIPError(f"{root}/train and {root}/test hold different class folders: give both the same classes")
+        how = f"{root.name}: train/ is the pool, test/ is scored"
+    else:
+        pool, test = _hold_out(get_dataset(name, cfg.data_dir(), 'test', cfg.download), cfg.seed)
+        pool, test = cut(pool), cut(test)
+        how = (f"{pool.name} has one split: a third of each class (seed {cfg.seed}) is scored, "
+               "the rest is the pool")
+    return pool, test, how
+
+# %% ../nbs/16_air.ipynb #f22e11a5
+def vision_tower(backbone:str, pretrained:str|None=None, cache_dir=None) -> str:
+    "'vit', 'resnet' or 'timm': the image tower of `backbone`, read from its open_clip config (no model is built)."
+    import open_clip
+    from lgclip.models import clip_source
+    name, _, _ = clip_source(str(backbone), pretrained, cache_dir)
+    if name.startswith('local-dir:'):
+        cfg = load_json(Path(name.removeprefix('local-dir:'))/'open_clip_config.json')['model_cfg']
+    else: cfg = open_clip.get_model_config(name) or {}
+    v = cfg.get('vision_cfg') or {}
+    if v.get('timm_model_name'): return 'timm'
+    return 'resnet' if isinstance(v.get('layers'), (list, tuple)) else 'vit'
+
+def check_learner(learner:str, backbone:str, pretrained:str|None=None, cache_dir=None) -> str:
+    "`learner` when it is a prompt learner that `backbone`'s towers can take, else raise naming it."
+    if learner not in LEARNERS: raise LGCLIPError(f"unknown prompts kind {learner!r}: use one of {', '.join(LEARNERS)}")
+    if learner == 'visual' and (kind := vision_tower(backbone, pretrained, cache_dir)) != 'vit':
+        raise LGCLIPError(f"visual prompts need a ViT image tower, but backbone {backbone!r} has a "
+                          f"{'ResNet' if kind == 'resnet' else 'timm'} one: use textual prompts")
+    return learner
+
+# %% ../nbs/16_air.ipynb #182f3a99
+AIR_PRESETS = {'tiny': dict(iterations=2, epochs=3, warmup_epochs=1, batch_size=8, n_ctx=4)}
+ROWS = {'clip_text': 'CLIP', 'lgclip': 'LGCLIP', 'fused': 'fused', 'grip': 'GRIP-style', 'air': 'AiR'}
+
+def air_settings(preset:str='tiny', **settings) -> AiRConfig:
+    "The AiR settings of `preset` with `settings` (None keeps the preset's) on top, checked."
+    return AiRConfig(**{**AIR_PRESETS.get(preset, {}), **{k: v for k, v in settings.items() if v is not None}}).check()
+
+def check_paradigms(paradigms:str|Sequence[str]) -> list[str]:
+    "A comma list (or a list) of paradigms, checked, in the order given, once each."
+    ps = paradigms.split(',') if isinstance(paradigms, str) else list(paradigms)
+    ps = [check_paradigm(p.strip() if isinstance(p, str) else p) for p in ps]
+    if not ps: raise LGCLIPError(f"no paradigm given: use some of {', '.join(PARADIGMS)}")
+    return list(dict.fromkeys(ps))
+
+def air_out_dir(cfg:Config) -> Path:
+    "Where `run_air` writes: `out_dir`, or `runs/air/<preset>/<dataset>__<backbone>`."
+    return Path(cfg.out_dir or Path('runs')/'air'/cfg.preset/f"{Path(cfg.dataset).name}__{Path(cfg.backbone).name}")
+
+def air_rows(paradigms:dict) -> list[dict]:
+    "One row per paradigm and classifier: top-1, and for TRZSL seen, unseen and their harmonic mean."
+    rows = []
+    for p, r in paradigms.items():
+        for k, name in ROWS.items():
+            m = r['metrics'][k]
+            rows.append({'paradigm': p, 'classifier': name, 'top1': m['top1'],
+                         **{s: m.get(s) for s in ('seen', 'unseen', 'harmonic') if p == 'trzsl'}})
+    return rows
+
+# %% ../nbs/16_air.ipynb #7ab0410b
+def run_air(config:Config|None=None, paradigms:str|Sequence[str]=PARADIGMS, air:AiRConfig|None=None,
+            progress:bool=True, **settings) -> dict:
+    "GRIP- and AiR-style prompts in each paradigm on `config.dataset`, against the frozen baselines; writes `air.json`."
+    from lgclip.pipeline import make_config, preflight, _versions
+    t0 = time.perf_counter(); cfg = make_config(config, **settings); ps = check_paradigms(paradigms)
+    air = (air or air_settings(cfg.preset, seed=cfg.seed)).check()
+    preflight(cfg, out=False); out = check_dir(air_out_dir(cfg), 'out_dir')
+    check_learner(air.learner, cfg.backbone, cfg.pretrained, cfg.cache_dir)
+    pool, test, how = air_data(cfg)
+    for p in ps:   # every paradigm's split and schedule, so that the last one cannot fail after the first has trained
+        s = split_paradigm(pool, p, air.n_labels, air.seen_fraction, air.seed)
+        k_schedule(len(s.unlabeled), len(s.unseen), air.iterations)
+    lg = LGCLIP.for_dataset(test, cfg)
+    per = {}
+    for p in ps:
+        r = compare(pool, test, dataclasses.replace(air, paradigm=p), lg, progress=progress)
+        per[p] = {k: r[k] for k in ('metrics', 'n_unlabeled', 'n_labeled', 'seen', 'unseen', 'runs')}
+    rnd, versions = lg.random_weights(), _versions()
+    res = {'lgclip_version': versions['lgclip'], 'kind': 'air', 'preset': cfg.preset, 'dataset': test.name,
+           'backbone': cfg.backbone, 'learner': air.learner, 'random_weights': rnd, 'note': AIR_NOTE if rnd else '',
+           'pool': how, 'n_classes': len(test.classnames), 'n_pool': len(pool), 'n_test': len(test),
+           'params': {'lgclip': cfg.to_dict(), 'air': {k: v for k, v in air.to_dict().items() if k != 'paradigm'},
+                      'paradigms': ps},
+           'rows': air_rows(per), 'paradigms': per, 'seeds': {'run': cfg.seed, 'air': air.seed},
+           'versions': versions, 'device': str(get_device(cfg.device)),
+           'seconds': {'total': round(time.perf_counter() - t0, 3)}}
+    out.mkdir(parents=True, exist_ok=True)
+    save_json(res, out/'air.json')
+    return res
+
+def air_lines(res:dict, out:str|Path) -> str:
+    "What `lgclip air` prints: the run, one line per row, where the result is."
+    lines = [f"lgclip air: preset={res['preset']} dataset={res['dataset']} backbone={res['backbone']} "
+             f"prompts={res['learner']} classes={res['n_classes']} pool={res['n_pool']} test={res['n_test']}",
+             f"pool: {res['pool']}", f"{'paradigm':<10}{'classifier':<12}{'top1':>7}{'seen':>7}{'unseen':>7}{'H':>7}"]
+    f = lambda v: f"{v:>7.3f}" if isinstance(v, float) else f"{'-':>7}"
+    for r in res['rows']:
+        lines.append(f"{r['paradigm']:<10}{r['classifier']:<12}{f(r['top1'])}"
+                     f"{f(r.get('seen'))}{f(r.get('unseen'))}{f(r.get('harmonic'))}")
+    lines.append(f"results: {Path(out)/'air.json'}")
+    if res['random_weights']: lines.append(AIR_NOTE)
+    return '\n'.join(lines)
+
+# %% ../nbs/16_air.ipynb #86cb5625
+def air_parser() -> argparse.ArgumentParser:
+    "The `lgclip air` argument parser."
+    from lgclip.cli import _config_args
+    p = argparse.ArgumentParser(prog='lgclip air', description='GRIP- and AiR-style prompt learning against CLIP, '
+                                'LGCLIP and their fusion, in the UL, SSL and TRZSL paradigms; writes air.json.')
+    _config_args(p)
+    p.add_argument('--paradigm', default=','.join(PARADIGMS), help="ul, ssl, trzsl, or a comma list (default: all)")
+    p.add_argument('--prompts', default='textual', help="textual (CoOp context vectors) or visual (VPT; ViT towers)")
+    p.add_argument('--iterations', type=int, help="pseudo-label rounds (default: the preset's; GRIP: 10)")
+    p.add_argument('--epochs', type=int, help="epochs per round (default: the preset's; GRIP: 150)")
+    p.add_argument('--alpha', type=float, help='weight of the prototypes in the fused pseudo-labels')
+    return p
+
+def main(argv:Sequence[str]|None=None) -> int:
+    "`lgclip air ...`: run `run_air` and print its rows; bad input raises `LGCLIPError` (one line, exit 2 in `lgclip`)."
+    import sys
+    from lgclip.cli import _config
+    a = air_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    ps, cfg = check_paradigms(a.paradigm), _config(a)
+    check_learner(a.prompts, cfg.backbone, cfg.pretrained, cfg.cache_dir)
+    air = air_settings(cfg.preset, learner=a.prompts, iterations=a.iterations, epochs=a.epochs, alpha=a.alpha,
+                       seed=cfg.seed)
+    res = run_air(cfg, ps, air, progress=not a.quiet)
+    print(air_lines(res, air_out_dir(cfg)))
+    return 0

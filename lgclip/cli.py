@@ -20,6 +20,7 @@ def _config_args(p:argparse.ArgumentParser):
     p.add_argument('--max-per-class', type=int, help='test images per class')
     p.add_argument('--llm', help="prompt LLM: alias, Hub id, folder, 'tiny' or 'template'"); p.add_argument('--prompts-file', help='CuPL JSON prompts to use')
     p.add_argument('--prompts-per-class', type=int); p.add_argument('--generator', help='diffusers pipeline: alias, Hub id or folder')
+    p.add_argument('--adapter', help='a LoRA adapter of the generator from `lgclip adapt`: its key or folder')
     p.add_argument('--n-prototypes', type=int, help='images per class'); p.add_argument('--steps', type=int); p.add_argument('--guidance', type=float)
     p.add_argument('--image-size', type=int); p.add_argument('--backbone', help="open_clip model name, 'local-dir:FOLDER' or 'tiny'")
     p.add_argument('--pretrained', help='open_clip pretrained tag or checkpoint path'); p.add_argument('--scales', help="grid sizes, e.g. '1,2'")
@@ -42,6 +43,9 @@ def parser() -> argparse.ArgumentParser:
     _config_args(sub.add_parser('synthesize', help='prompts and prototype images only; shards under `accelerate launch`'))
     r = sub.add_parser('reproduce', help='a grid of runs through papermill, then the report', add_help=False)
     r.add_argument('rest', nargs=argparse.REMAINDER)
+    for name, what in (('air', 'GRIP- and AiR-style prompt learning in the UL, SSL and TRZSL paradigms (lgclip.air)'),
+                       ('adapt', 'LoRA-adapt the generator to a folder of target images (lgclip.lora)')):
+        sub.add_parser(name, help=what, add_help=False).add_argument('rest', nargs=argparse.REMAINDER)
     _cache_args(sub)
     p.add_argument('--debug', action='store_true', help='print the traceback of an unexpected error (anywhere on the line; '
                    'also LGCLIP_DEBUG=1)')
@@ -122,6 +126,8 @@ def _main(argv:list[str]) -> int:
     if argv[:1] == ['reproduce']:
         from lgclip.reproduce import main as reproduce_main
         return reproduce_main(argv[1:])
+    if argv[:1] in (['air'], ['adapt']):   # their own parsers; an LGCLIPError they raise is one line, exit 2
+        return importlib.import_module('lgclip.air' if argv[0] == 'air' else 'lgclip.lora').main(argv[1:])
     a = parser().parse_args(argv)
     if a.cmd == 'cache': return cache_main(a)
     cfg = _config(a)

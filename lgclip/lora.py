@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_lora.ipynb #44ab18c4
 from __future__ import annotations
-import contextlib, copy, inspect, math, os, re, shutil, time
+import argparse, contextlib, copy, inspect, math, os, re, shutil, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
 from functools import lru_cache
@@ -26,7 +26,7 @@ from .encoding import image_id
 __all__ = ['WEIGHTS', 'LoraSettings', 'collect_images', 'domain_prompt', 'ordered_targets', 'adapter_key', 'training_resolution',
            'encode_latents', 'text_conditioning', 'noise_scheduler', 'training_target', 'denoising_loss', 'step_batch',
            'step_noise', 'Adapter', 'read_adapter', 'adapted_generator', 'adapt_generator', 'domain_gap',
-           'denoising_eval']
+           'denoising_eval', 'resolve_adapter', 'adapt_parser', 'main']
 
 # %% ../nbs/17_lora.ipynb #83419d6d
 @dataclass(frozen=True)
@@ -511,3 +511,53 @@ def denoising_eval(generator:Loaded, images, prompt:str, resolution:int|None=Non
                 loss = denoising_loss(pipe.unet, sched, x0, noise, t, emb.expand(len(ch), -1, -1), more)
                 total += loss.item() * len(ch); n += len(ch)
     return total / n
+
+# %% ../nbs/17_lora.ipynb #513c4ceb
+def resolve_adapter(adapter:str|Path|Adapter, # a key of `<cache>/adapters/`, an adapter folder, or a weights file
+                    cache_dir:str|Path|None=None) -> Adapter:
+    "The adapter `adapter` names, checked against its recorded digest."
+    if isinstance(adapter, Adapter): return adapter
+    p, root = Path(str(adapter)).expanduser(), Path(cache_dir or default_cache_dir())/'adapters'
+    if p.exists(): return read_adapter(p)
+    key = str(adapter)
+    if re.fullmatch(r'[0-9a-f]{6,64}', key) and (root/key).is_dir(): return read_adapter(root/key)
+    raise LGCLIPError(f"adapter {key!r} is neither a folder, a weights file, nor the key of an adapter in {root}: "
+                      "train one with `lgclip adapt --images DIR --domain-prompt '...'`")
+
+def adapt_parser() -> argparse.ArgumentParser:
+    "The `lgclip adapt` argument parser."
+    p = argparse.ArgumentParser(prog='lgclip adapt', description="Fine-tune the generator's UNet with LoRA on a "
+                                "folder of unlabeled target images (cached: the same images and settings train once).")
+    p.add_argument('--images', required=True, help='folder of target images (searched recursively)')
+    p.add_argument('--domain-prompt', help="the caption of every target image, e.g. 'a satellite photo'")
+    p.add_argument('--generator', default='tiny', help="diffusers pipeline: alias, Hub id or folder (default: tiny)")
+    for k, t, h in (('steps', int, 'optimiser steps'), ('rank', int, 'LoRA rank'), ('lr', float, 'AdamW learning rate'),
+                    ('batch-size', int, 'images per step'), ('resolution', int, "training side (default: the "
+                    "pipeline's)"), ('max-images', int, 'use at most this many images'), ('seed', int, 'seed')):
+        p.add_argument(f'--{k}', type=t, help=f"{h} (default: LoraSettings')")
+    p.add_argument('--device', default='auto'); p.add_argument('--dtype', default='auto')
+    p.add_argument('--cache-dir', help='cache folder (default $LGCLIP_CACHE or ~/.cache/lgclip)')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    return p
+
+def main(argv:Sequence[str]|None=None) -> int:
+    "`lgclip adapt ...`: train or read the adapter, print its key and folder; bad input raises `LGCLIPError`."
+    import sys
+    from lgclip.core import check_dir
+    a = adapt_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    given = {k: getattr(a, k) for k in ('steps', 'rank', 'lr', 'batch_size', 'resolution', 'max_images', 'seed')}
+    s = LoraSettings(prompt=a.domain_prompt, **{k: v for k, v in given.items() if v is not None}).check()
+    cache = check_dir(a.cache_dir, 'cache_dir') if a.cache_dir else None
+    if not Path(a.images).expanduser().is_dir(): raise LGCLIPError(f"--images {a.images!r} is not a folder of images")
+    if a.domain_prompt is None:   # a folder carries no domain of its own
+        raise LGCLIPError("--domain-prompt is needed: say what the target images are, e.g. --domain-prompt 'a satellite photo'")
+    from lgclip.pipeline import quiet_libraries
+    with quiet_libraries(a.quiet):
+        gen = adapt_generator(a.generator, a.images, s, cache, progress=not a.quiet, device=a.device, dtype=a.dtype)
+    ad = gen.extra
+    done = f"trained {ad.steps_run} steps" if ad.steps_run else "found in the cache, nothing trained"
+    n = max(1, min(10, len(ad.losses) // 2))
+    loss = f"; loss {np.mean(ad.losses[:n]):.4f} -> {np.mean(ad.losses[-n:]):.4f} (mean of the first/last {n} steps)"
+    print(f"adapter {ad.key}: {ad.path.parent} ({done}{loss if ad.losses else ''})")
+    if ad.meta.get('random_weights'): print("RANDOM WEIGHTS: the base generator had random weights (a smoke run)")
+    return 0

@@ -55,6 +55,7 @@ class Config:
     max_tries: int = 3
     fill: str = 'template'
     generator: str = 'tiny'
+    adapter: str|None = None # a LoRA of the generator from `lgclip adapt`: its key, folder or weights file
     n_prototypes: int = 4
     steps: int = 2
     guidance: float = 3.0
@@ -108,7 +109,8 @@ def check(self:Config) -> Config:
     "Check every setting (its type, its range, what it names) and normalise it; return self."
     if self.preset not in PRESETS: raise LGCLIPError(f"unknown preset {self.preset!r}: use one of {', '.join(PRESETS)}")
     for n in ('dataset', 'llm', 'generator', 'backbone'): _text(self, n)
-    for n in ('data_root', 'prompts_file', 'pretrained', 'cache_dir', 'out_dir'): _text(self, n, optional=True)
+    for n in ('data_root', 'prompts_file', 'pretrained', 'cache_dir', 'out_dir', 'adapter'):
+        _text(self, n, optional=True)
     if not isinstance(self.download, bool): raise LGCLIPError(f"download must be True or False, got {self.download!r}")
     for n in ('prompts_per_class', 'max_tries', 'n_prototypes', 'steps', 'k', 'batch_size', 'encode_batch_size'):
         check_positive(n, getattr(self, n))
@@ -215,7 +217,12 @@ def _fit(self:LGCLIP, progress:bool=True) -> LGCLIP:
     c = self.config; seed_everything(c.seed); preflight(c, out=False); t = time.perf_counter()
     self.prompts = self.write_prompts(progress)
     self.seconds['prompts'] = time.perf_counter() - t; t = time.perf_counter()
-    syn = Synthesizer(c.generator, c.steps, c.guidance, c.image_size, c.batch_size, c.device, c.dtype, self.cache_dir)
+    gen = c.generator
+    if c.adapter:   # the generator with the LoRA on its UNet; its name (and so the bank's key) carries the adapter's
+        from lgclip.lora import adapted_generator, resolve_adapter
+        ad = resolve_adapter(c.adapter, self.cache_dir)
+        gen = adapted_generator(c.generator, ad, c.device, c.dtype, self.cache_dir)
+    syn = Synthesizer(gen, c.steps, c.guidance, c.image_size, c.batch_size, c.device, c.dtype, self.cache_dir)
     self.bank = syn(self.prompts.prompts, c.n_prototypes, c.seed, progress=progress)
     self.seconds['synthesis'] = time.perf_counter() - t; t = time.perf_counter()
     self.proto_features = self.encoder.encode(self.bank.paths(), progress=progress, desc='prototypes')
@@ -330,6 +337,9 @@ def preflight(cfg:Config, out:bool=True):
             raise LGCLIPError(f"prompts_file {cfg.prompts_file!r} is a folder: give a CuPL JSON file")
         load_prompts(Path(cfg.prompts_file).expanduser())   # there, UTF-8, JSON, {class: [prompts]}
     check_models(cfg)
+    if cfg.adapter:   # there and intact (its weights' digest), before any model loads
+        from lgclip.lora import resolve_adapter
+        resolve_adapter(cfg.adapter, cache)
     for kind in ('prompts', 'models', 'data', 'features'): sweep_stale(cache/kind)   # leftovers of killed writers
     sweep_stale(cache/'prototypes', recursive=True)
 

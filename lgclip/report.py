@@ -18,9 +18,9 @@ import lgclip
 from .core import LGCLIPError, atomic_write, load_json
 
 # %% auto #0
-__all__ = ['PAPER', 'load_results', 'result_tables', 'preset_title', 'main_table', 'error_table', 'to_markdown', 'write_table',
-           'ReportFigure', 'new_figure', 'save_figure', 'plot_error_stats', 'plot_accuracy_heatmap',
-           'prototype_grid_figure', 'source_root', 'write_report']
+__all__ = ['PAPER', 'load_results', 'result_tables', 'preset_title', 'main_table', 'error_table', 'load_air_results', 'air_table',
+           'to_markdown', 'write_table', 'ReportFigure', 'new_figure', 'save_figure', 'plot_error_stats',
+           'plot_accuracy_heatmap', 'prototype_grid_figure', 'source_root', 'write_report']
 
 # %% ../nbs/11_report.ipynb #402ddb4d
 _ERR = ['n_prompts', 'n_images', 'prompt_errors', 'image_errors', 'classes_with_prompt_errors',
@@ -109,6 +109,34 @@ def error_table(df:pd.DataFrame) -> pd.DataFrame:
                       'image error %': df['image_error_ratio'].map(_pct),
                       'erroneous class %': df['erroneous_class_ratio'].map(_pct)}).set_index(['dataset', 'backbone'])
     t.attrs['title'] = f"Error statistics (prompt vs image errors) — {preset_title(df)}"
+    return t
+
+# %% ../nbs/11_report.ipynb #7585ce8a
+def load_air_results(runs_dir:str|Path, # folder searched recursively for `air.json`
+                    ) -> pd.DataFrame:
+    "One row per paradigm and classifier of every `air.json` below `runs_dir`, in the files' order."
+    root = Path(runs_dir); files = sorted(root.rglob('air.json'))
+    if not files:
+        raise LGCLIPError(f"no air.json found under {str(root)!r}: run `lgclip air` or `lgclip reproduce air`")
+    rows = []
+    for f in files:
+        r = load_json(f)
+        if not isinstance(r, dict) or r.get('kind') != 'air' or not isinstance(r.get('rows'), list):
+            raise LGCLIPError(f"{f} is not an lgclip AiR result (it has no rows): move it out of {root}")
+        head = dict(run=f.parent.relative_to(root).as_posix(), dataset=r.get('dataset'), backbone=r.get('backbone'),
+                    prompts=r.get('learner'), preset=r.get('preset'), random_weights=bool(r.get('random_weights')))
+        rows += [head | x for x in r['rows']]
+    return pd.DataFrame(rows)
+
+def air_table(df:pd.DataFrame) -> pd.DataFrame:
+    "Top-1 % of CLIP, LGCLIP, fused, GRIP-style and AiR per paradigm; seen, unseen and H % where TRZSL gives them."
+    col = lambda k: df[k].map(_pct) if k in df else None
+    t = pd.DataFrame({'dataset': df['dataset'], 'backbone': df['backbone'], 'prompts': df['prompts'],
+                      'paradigm': df['paradigm'].str.upper(), 'classifier': df['classifier'], 'top-1': col('top1'),
+                      'seen': col('seen'), 'unseen': col('unseen'), 'H': col('harmonic')})
+    t = t.set_index(['dataset', 'backbone', 'prompts', 'paradigm', 'classifier'])
+    t.attrs['title'] = (f"AiR and GRIP-style prompts against the frozen classifiers, top-1 % (TRZSL: seen, unseen, "
+                        f"harmonic mean H) — {preset_title(df)}")
     return t
 
 # %% ../nbs/11_report.ipynb #cd627863
@@ -238,8 +266,16 @@ def source_root() -> Path:
 def write_report(runs_dir:str|Path='runs', # folder searched recursively for result.json
                  figures_dir:str|Path='figures', # where tables and figures go
                 ) -> list[Path]:
-    "Write the main and error tables, the three figures, results.csv and report.md; return the paths."
-    df, out = load_results(runs_dir), Path(figures_dir)
+    "The main and error tables, three figures, results.csv, report.md; the AiR table where AiR ran."
+    root, out = Path(runs_dir), Path(figures_dir)
+    adf = load_air_results(root) if any(root.rglob('air.json')) else None
+    at = None if adf is None else air_table(adf)
+    if at is not None and not any(root.rglob('result.json')):   # AiR runs only: beside, not over, an LGCLIP report.md
+        out.mkdir(parents=True, exist_ok=True)
+        paths = write_table(at, out/'air_table')
+        md = [f"# AiR report — {preset_title(adf)}", '', f"{adf['run'].nunique()} runs.", '', to_markdown(at)]
+        return paths + [_write_text('\n'.join(md), out/'air_report.md')]
+    df = load_results(runs_dir)
     out.mkdir(parents=True, exist_ok=True)
     mt, et = main_table(df), error_table(df)
     paths = write_table(mt, out/'main_table') + write_table(et, out/'error_table')
@@ -250,9 +286,11 @@ def write_report(runs_dir:str|Path='runs', # folder searched recursively for res
     paths += save_figure(plot_error_stats(df), out/'error_stats')
     if any((Path(runs_dir)/r/'grid.png').is_file() for r in df['run']):
         paths += save_figure(prototype_grid_figure(runs_dir), out/'prototypes')
+    if at is not None: paths += write_table(at, out/'air_table')
     figs = [p.name for p in paths if p.suffix == '.png']
     md = [f'# LGCLIP report — {preset_title(df)}', '',
           f'{len(df)} runs, {df.dataset.nunique()} datasets, {df.model.nunique()} backbone configs.', '',
-          to_markdown(mt), to_markdown(et), *[f'![{Path(f).stem}]({f})\n' for f in figs]]
+          to_markdown(mt), to_markdown(et), *([to_markdown(at)] if at is not None else []),
+          *[f'![{Path(f).stem}]({f})\n' for f in figs]]
     paths.append(_write_text('\n'.join(md), out/'report.md'))
     return paths

@@ -15,12 +15,18 @@ from .core import LGCLIPError, save_json, check_dir, sweep_stale
 from .report import source_root, write_report
 
 # %% auto #0
-__all__ = ['GRIDS_DIR', 'list_grids', 'load_grid', 'expand_grid', 'check_runs', 'run_config', 'template_path', 'template_params',
-           'run_one', 'reproduce', 'main']
+__all__ = ['GRIDS_DIR', 'TEMPLATES', 'list_grids', 'load_grid', 'expand_grid', 'check_runs', 'run_config', 'air_run_config',
+           'template_path', 'template_params', 'run_one', 'reproduce', 'main']
 
 # %% ../nbs/10_reproduce.ipynb #e82331fc
 GRIDS_DIR = Path(lgclip.__file__).parent/'grids'
-_GRID_KEYS = {'name', 'preset', 'description', 'datasets', 'backbones', 'params', 'variants'}
+_GRID_KEYS = {'name', 'preset', 'description', 'datasets', 'backbones', 'params', 'variants', 'template'}
+TEMPLATES = {'lgclip_run': 'result.json', 'air_run': 'air.json'}   # a grid's template -> the file a finished run writes
+
+def _air_fields() -> set:
+    "Settings an `air_run` grid may give besides the LGCLIP ones: AiR's (the paradigm is `paradigms`)."
+    from lgclip.air import AiRConfig
+    return (set(AiRConfig.__dataclass_fields__) - {'paradigm', 'out_dir'}) | {'paradigms'}
 _NOT_PARAMS = {'dataset': 'the datasets axis', 'backbone': 'the backbones axis', 'pretrained': 'the backbones axis',
                'preset': 'the top-level preset', 'out_dir': 'the driver (runs/<grid>/<run_id>)', 'cache_dir': '--cache-dir'}
 
@@ -32,7 +38,7 @@ def _settings(g:dict, where:str, table, p:Path) -> dict:
     "Check one table of settings (`params`, or a variant): a table, of Config fields, none of those the grid owns."
     from lgclip.pipeline import Config
     if not isinstance(table, dict): raise LGCLIPError(f"grid {str(p)!r}: {where} must be a table of settings, got {table!r}")
-    fields = set(Config.__dataclass_fields__)
+    fields = set(Config.__dataclass_fields__) | (_air_fields() if g.get('template') == 'air_run' else set())
     for k in table:
         if k in _NOT_PARAMS: raise LGCLIPError(f"grid {str(p)!r}: {where} may not set {k!r}; it comes from {_NOT_PARAMS[k]}")
         if k not in fields: raise LGCLIPError(f"grid {str(p)!r}: {where} has an unknown setting {k!r}; settings are: "
@@ -54,6 +60,8 @@ def load_grid(name_or_path:str|Path, # a shipped grid's name, or a path to a .to
     try: g = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e: raise LGCLIPError(f"grid {str(p)!r} is not valid TOML: {e}") from None
     g.setdefault('name', p.stem)
+    if g.setdefault('template', 'lgclip_run') not in TEMPLATES:
+        raise LGCLIPError(f"grid {str(p)!r}: unknown template {g['template']!r}: use one of {', '.join(TEMPLATES)}")
     if extra := set(g) - _GRID_KEYS: raise LGCLIPError(f"grid {str(p)!r} has unknown keys {sorted(extra)}: use {sorted(_GRID_KEYS)}")
     for key in ('preset', 'datasets', 'backbones'):
         if not g.get(key): raise LGCLIPError(f"grid {str(p)!r} lacks {key!r}")
@@ -101,8 +109,14 @@ def expand_grid(grid:dict) -> list[dict]:
 def check_runs(grid:dict, runs:Sequence[dict]|None=None):
     "Build every run's configuration (without running anything), so a bad value stops the batch before its first run."
     from lgclip.pipeline import Config
+    air = _air_fields() if grid.get('template') == 'air_run' else set()
     for r in (expand_grid(grid) if runs is None else runs):
-        try: Config.from_preset(r['preset'], **{k: v for k, v in r.items() if k not in ('run_id', 'preset')})
+        try:
+            Config.from_preset(r['preset'], **{k: v for k, v in r.items() if k not in ('run_id', 'preset', *air)})
+            if air:   # the AiR settings and paradigms, checked the way the template builds them
+                from lgclip.air import air_settings, check_paradigms
+                check_paradigms(r.get('paradigms', 'ul,ssl,trzsl'))
+                air_settings(r['preset'], **{k: v for k, v in r.items() if k in air and k != 'paradigms'})
         except LGCLIPError as e: raise LGCLIPError(f"grid {grid.get('name')!r}, run {r['run_id']!r}: {e}") from None
 
 # %% ../nbs/10_reproduce.ipynb #48501b1e
@@ -117,10 +131,21 @@ def run_config(preset:str='tiny', # the preset the other values override
         _RUN_DIRS.append(tempfile.TemporaryDirectory(prefix='lgclip_run_')); params['out_dir'] = _RUN_DIRS[-1].name
     return Config.from_preset(preset, **params)
 
+# %% ../nbs/10_reproduce.ipynb #281123c0
+def air_run_config(preset:str='tiny', # the preset the other values override
+                   **params, # Config or AiRConfig fields; None keeps the preset's value
+                  ):
+    "`(Config, AiRConfig)` of one `air_run` run: each setting to the config that has it, the seed to both."
+    from lgclip.air import AiRConfig, air_settings
+    own = set(AiRConfig.__dataclass_fields__) - {'seed', 'out_dir'}   # out_dir: the run's folder, a Config setting
+    cfg = run_config(preset, **{k: v for k, v in params.items() if k not in own})
+    return cfg, air_settings(preset, seed=cfg.seed, **{k: v for k, v in params.items() if k in own})
+
 # %% ../nbs/10_reproduce.ipynb #e2133819
-def template_path() -> Path:
-    "The papermill run template of the source checkout."
-    p = source_root()/'nbs'/'experiments'/'lgclip_run.ipynb'
+def template_path(name:str='lgclip_run', # one of `TEMPLATES`
+                 ) -> Path:
+    "The papermill run template `name` of the source checkout."
+    p = source_root()/'nbs'/'experiments'/f'{name}.ipynb'
     if not p.is_file(): raise LGCLIPError(f"run template {p} is missing: reproduce needs a full source checkout of lgclip")
     return p
 
@@ -157,7 +182,9 @@ def _error_record(run:dict, e:BaseException, nb:Path) -> dict:
 def run_one(run:dict, # one entry of `expand_grid`
             grid_dir:Path, # runs/<grid>
             params:dict, # template parameters besides the run's (None = preset default)
-            kernel:str='python3', template:str|Path|None=None) -> dict|None:
+            kernel:str='python3', template:str|Path|None=None,
+            result:str='result.json', # the file a finished run writes in its folder
+           ) -> dict|None:
     "Execute the template for `run`; return None on success, else the error record (also written to `<run_id>.error.json`)."
     rid, nb, err = run['run_id'], grid_dir/f"{run['run_id']}.ipynb", grid_dir/f"{run['run_id']}.error.json"
     grid_dir.mkdir(parents=True, exist_ok=True)
@@ -168,7 +195,7 @@ def run_one(run:dict, # one entry of `expand_grid`
         with _kernel_path():
             papermill.execute_notebook(str(template or template_path()), str(nb), parameters=p, kernel_name=kernel,
                                        progress_bar=False, cwd=str(grid_dir))
-        if not (grid_dir/rid/'result.json').is_file(): raise LGCLIPError(f"{nb} ran but wrote no {grid_dir/rid/'result.json'}")
+        if not (grid_dir/rid/result).is_file(): raise LGCLIPError(f"{nb} ran but wrote no {grid_dir/rid/result}")
     except Exception as e:
         rec = _error_record(run, e, nb)
         save_json(rec, err)
@@ -199,14 +226,15 @@ def reproduce(grid:str|Path|dict, # a grid name, a .toml path, or a loaded grid
     gdir = check_dir(runs_dir, 'runs_dir')/g['name']
     cache = check_dir(cache_dir, 'cache_dir') if cache_dir else Path(runs_dir)/'.cache'
     if data_root: check_dir(data_root, 'data_root')
+    kind = g.get('template', 'lgclip_run'); template, result = template or template_path(kind), TEMPLATES[kind]
     base = {k: None for k in template_params(template)} | dict(cache_dir=str(cache.resolve()), data_root=str(Path(data_root).resolve()) if data_root else None)
     passed, failed, skipped, errors = [], [], [], {}
     t0 = time.perf_counter(); sweep_stale(gdir)
     bar = tqdm(runs, desc=f"reproduce {g['name']}", unit='run', disable=not progress, file=sys.stderr)
     for run in bar:
         rid = run['run_id']; bar.set_postfix_str(rid)
-        if not force and (gdir/rid/'result.json').is_file(): passed.append(rid); skipped.append(rid); continue
-        if (rec := run_one(run, gdir, base, kernel, template)) is None: passed.append(rid)
+        if not force and (gdir/rid/result).is_file(): passed.append(rid); skipped.append(rid); continue
+        if (rec := run_one(run, gdir, base, kernel, template, result)) is None: passed.append(rid)
         else: failed.append(rid); errors[rid] = f"{rec['ename']}: {rec['evalue']}"
     line = f"{len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped"
     summary = dict(grid=g['name'], runs_dir=str(gdir), passed=passed, failed=failed, skipped=skipped, errors=errors,
@@ -236,7 +264,7 @@ def main(argv:Sequence[str]|None=None) -> int:
     try:
         if a.report: check_dir(a.figures_dir, 'figures_dir')
         s = reproduce(a.grid, a.runs_dir, kernel=a.kernel, force=a.force, only=a.only, cache_dir=a.cache_dir, data_root=a.data_root)
-        if a.report and (s['passed'] or any(Path(s['runs_dir']).rglob('result.json'))):
+        if a.report and (s['passed'] or any(f for n in TEMPLATES.values() for f in Path(s['runs_dir']).rglob(n))):
             paths = write_report(s['runs_dir'], a.figures_dir)
             print(f"report: {len(paths)} files in {a.figures_dir}")
     except LGCLIPError as e:
