@@ -28,10 +28,12 @@ class PrototypeClassifier:
         self.mode, self.k, self.temperature = mode, check_positive('k', k), float(temperature)
         self.features = F.normalize(torch.as_tensor(features).float(), dim=-1)
         self.labels = torch.as_tensor(list(labels), dtype=torch.long)
-        if len(self.labels) != len(self.features): raise LGCLIPError(f"{len(self.features)} prototypes but {len(self.labels)} labels")
+        if len(self.labels) != len(self.features):
+            raise LGCLIPError(f"{len(self.features)} prototypes but {len(self.labels)} labels")
         missing = sorted(set(range(len(self.classnames))) - set(self.labels.tolist()))
         if missing: raise LGCLIPError(f"no prototype for class {self.classnames[missing[0]]!r}")
-        if self.labels.max() >= len(self.classnames) or self.labels.min() < 0: raise LGCLIPError("a prototype label is outside the class list")
+        if self.labels.max() >= len(self.classnames) or self.labels.min() < 0:
+            raise LGCLIPError("a prototype label is outside the class list")
         self.means = F.normalize(torch.stack([self.features[self.labels == c].mean(0) for c in range(len(self.classnames))]), dim=-1)
 
 # %% ../nbs/06_classify.ipynb #62563170
@@ -68,7 +70,8 @@ def _digest(s:dict) -> str:
 def save(self:PrototypeClassifier, path:str|Path, meta:dict|None=None) -> Path:
     "Write the classifier (and `meta`, e.g. the backbone it needs) to one file, atomically, with a digest of it."
     path = check_file(path, 'prototype bank', 'bank.pt')
-    state = {'features': self.features, 'labels': self.labels, 'classnames': self.classnames, 'mode': self.mode, 'k': self.k,
+    state = {'features': self.features, 'labels': self.labels, 'classnames': self.classnames, 'mode': self.mode,
+             'k': self.k,
              'temperature': self.temperature, 'meta': meta or {}}
     state['digest'] = _digest(state)
     with atomic_write(path, 'wb') as f: torch.save(state, f)
@@ -80,13 +83,16 @@ _BANK = {'features': torch.Tensor, 'labels': torch.Tensor, 'classnames': list, '
 def load_bank(path:str|Path) -> tuple[PrototypeClassifier, dict]:
     "Read a saved classifier, checked against the digest it was saved with; returns it with its `meta`."
     p = Path(path).expanduser()
-    if p.is_dir(): raise LGCLIPError(f"prototype bank {str(p)!r} is a folder: give the bank file (e.g. {str(p/'bank.pt')!r})")
+    if p.is_dir():
+        raise LGCLIPError(f"prototype bank {str(p)!r} is a folder: give the bank file (e.g. {str(p/'bank.pt')!r})")
     if not p.is_file(): raise LGCLIPError(f"no prototype bank at {p}")
     not_bank = f"{p} is not a prototype bank (one is written by LGCLIP.save or PrototypeClassifier.save)"
     try: s = torch.load(p, weights_only=True)
-    except Exception as e: raise LGCLIPError(f"{not_bank}: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
+    except Exception as e:
+        raise LGCLIPError(f"{not_bank}: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
     if not isinstance(s, dict) or (wrong := [k for k, t in _BANK.items() if not isinstance(s.get(k), t)]):
-        raise LGCLIPError(f"{not_bank}: " + (f"no valid {wrong[0]!r}" if isinstance(s, dict) else f"it holds a {type(s).__name__}"))
+        raise LGCLIPError(f"{not_bank}: " + (f"no valid {wrong[0]!r}" if isinstance(s, dict) else f"it holds a "
+                                                                                                  f"{type(s).__name__}"))
     if 'digest' not in s: warn(f"{p} has no digest (saved by an older lgclip): it is used unchecked")
     elif _digest(s) != s['digest']:
         raise LGCLIPError(f"{p} does not match the digest recorded when it was saved: the file was changed or damaged; "
@@ -94,22 +100,26 @@ def load_bank(path:str|Path) -> tuple[PrototypeClassifier, dict]:
     return PrototypeClassifier(s['features'], s['labels'].tolist(), s['classnames'], s['mode'], s['k'], s['temperature']), s['meta']
 
 # %% ../nbs/06_classify.ipynb #491567c7
-TEMPLATES = ['a photo of a {}.', 'a blurry photo of a {}.', 'a photo of the large {}.', 'a photo of the small {}.', 'a bad photo of a {}.',
-             'a good photo of a {}.', 'a close-up photo of a {}.', 'a cropped photo of a {}.', 'a bright photo of a {}.', 'a drawing of a {}.']
+TEMPLATES = ['a photo of a {}.', 'a blurry photo of a {}.', 'a photo of the large {}.', 'a photo of the small {}.',
+             'a bad photo of a {}.',
+             'a good photo of a {}.', 'a close-up photo of a {}.', 'a cropped photo of a {}.',
+             'a bright photo of a {}.', 'a drawing of a {}.']
 
 def text_features(clip, texts:Sequence[str], batch_size:int=256) -> torch.Tensor:
     "Normalised CLIP text embeddings `(len(texts), D)` (float32, CPU) from a `Loaded` open_clip model."
     model, (_, tokenizer) = clip.model, clip.extra
     dev = next(model.parameters()).device; out = []
     with torch.inference_mode():
-        for b in chunked(list(texts), batch_size): out.append(F.normalize(model.encode_text(tokenizer(b).to(dev)).float(), dim=-1).cpu())
+        for b in chunked(list(texts), batch_size):
+            out.append(F.normalize(model.encode_text(tokenizer(b).to(dev)).float(), dim=-1).cpu())
     return torch.cat(out)
 
 class TextClassifier(PrototypeClassifier):
     "CLIP zero-shot: one prototype per class, the mean text embedding of its prompt ensemble."
     def __init__(self, clip, classnames:Sequence[str], templates:Sequence[str]=TEMPLATES, temperature:float=100.0):
         names = check_classnames(classnames)
-        if not templates or any('{}' not in t for t in templates): raise LGCLIPError("every template needs a '{}' for the class name")
+        if not templates or any('{}' not in t for t in templates):
+            raise LGCLIPError("every template needs a '{}' for the class name")
         e = text_features(clip, [t.format(c) for c in names for t in templates]).view(len(names), len(templates), -1)
         super().__init__(F.normalize(e.mean(1), dim=-1), range(len(names)), names, 'mean', 1, temperature)
         self.templates = list(templates)

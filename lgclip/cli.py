@@ -14,21 +14,33 @@ __all__ = ['KINDS', 'parser', 'summary', 'process_rank', 'synthesize', 'main', '
 
 # %% ../nbs/09_cli.ipynb #c08a22e4
 def _config_args(p:argparse.ArgumentParser):
-    p.add_argument('--preset', default='tiny', help=f"one of {', '.join(PRESETS)} (default: tiny, offline, random weights)")
+    p.add_argument('--preset', default='tiny',
+                   help=f"one of {', '.join(PRESETS)} (default: tiny, offline, random weights)")
     p.add_argument('--dataset', help='registry name (cifar10, ..., shapes) or an image folder')
-    p.add_argument('--data-root', help='where the dataset lies'); p.add_argument('--download', action='store_true', default=None, help='allow downloading the dataset')
+    p.add_argument('--data-root', help='where the dataset lies')
+    p.add_argument('--download', action='store_true', default=None, help='allow downloading the dataset')
     p.add_argument('--max-per-class', type=int, help='test images per class')
-    p.add_argument('--llm', help="prompt LLM: alias, Hub id, folder, 'tiny' or 'template'"); p.add_argument('--prompts-file', help='CuPL JSON prompts to use')
-    p.add_argument('--prompts-per-class', type=int); p.add_argument('--generator', help='diffusers pipeline: alias, Hub id or folder')
+    p.add_argument('--llm', help="prompt LLM: alias, Hub id, folder, 'tiny' or 'template'")
+    p.add_argument('--prompts-file', help='CuPL JSON prompts to use')
+    p.add_argument('--prompts-per-class', type=int)
+    p.add_argument('--generator', help='diffusers pipeline: alias, Hub id or folder')
     p.add_argument('--adapter', help='a LoRA adapter of the generator from `lgclip adapt`: its key or folder')
-    p.add_argument('--n-prototypes', type=int, help='images per class'); p.add_argument('--steps', type=int); p.add_argument('--guidance', type=float)
-    p.add_argument('--image-size', type=int); p.add_argument('--backbone', help="open_clip model name, 'local-dir:FOLDER' or 'tiny'")
-    p.add_argument('--pretrained', help='open_clip pretrained tag or checkpoint path'); p.add_argument('--scales', help="grid sizes, e.g. '1,2'")
-    p.add_argument('--mode', help='mean, max or knn'); p.add_argument('--k', type=int); p.add_argument('--seed', type=int)
+    p.add_argument('--n-prototypes', type=int, help='images per class')
+    p.add_argument('--steps', type=int)
+    p.add_argument('--guidance', type=float)
+    p.add_argument('--image-size', type=int)
+    p.add_argument('--backbone', help="open_clip model name, 'local-dir:FOLDER' or 'tiny'")
+    p.add_argument('--pretrained', help='open_clip pretrained tag or checkpoint path')
+    p.add_argument('--scales', help="grid sizes, e.g. '1,2'")
+    p.add_argument('--mode', help='mean, max or knn')
+    p.add_argument('--k', type=int)
+    p.add_argument('--seed', type=int)
     p.add_argument('--batch-size', type=int); p.add_argument('--encode-batch-size', type=int)
     p.add_argument('--workers', type=int, help='processes decoding images for encoding (default: one per core; 0: none)')
-    p.add_argument('--device', help="'auto', 'cpu' or 'cuda[:N]'"); p.add_argument('--dtype', help="'auto', 'fp16', 'bf16' or 'fp32'")
-    p.add_argument('--cache-dir', help='cache folder (default $LGCLIP_CACHE or ~/.cache/lgclip)'); p.add_argument('--out-dir', help='result folder')
+    p.add_argument('--device', help="'auto', 'cpu' or 'cuda[:N]'")
+    p.add_argument('--dtype', help="'auto', 'fp16', 'bf16' or 'fp32'")
+    p.add_argument('--cache-dir', help='cache folder (default $LGCLIP_CACHE or ~/.cache/lgclip)')
+    p.add_argument('--out-dir', help='result folder')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
 
 def _config(a:argparse.Namespace) -> Config:
@@ -37,7 +49,8 @@ def _config(a:argparse.Namespace) -> Config:
 
 def parser() -> argparse.ArgumentParser:
     "The `lgclip` argument parser."
-    p = argparse.ArgumentParser(prog='lgclip', description='Zero-shot classification with synthetic class prototypes (LGCLIP).')
+    p = argparse.ArgumentParser(prog='lgclip',
+                                description='Zero-shot classification with synthetic class prototypes (LGCLIP).')
     sub = p.add_subparsers(dest='cmd', required=True)
     _config_args(sub.add_parser('run', help='one experiment: both classifiers on a dataset, results in a folder'))
     _config_args(sub.add_parser('synthesize', help='prompts and prototype images only; shards under `accelerate launch`'))
@@ -47,12 +60,14 @@ def parser() -> argparse.ArgumentParser:
                        ('adapt', 'LoRA-adapt the generator to a folder of target images (lgclip.lora)')):
         sub.add_parser(name, help=what, add_help=False).add_argument('rest', nargs=argparse.REMAINDER)
     _cache_args(sub)
-    p.add_argument('--debug', action='store_true', help='print the traceback of an unexpected error (anywhere on the line; '
+    p.add_argument('--debug', action='store_true',
+                   help='print the traceback of an unexpected error (anywhere on the line; '
                    'also LGCLIP_DEBUG=1)')
     return p
 
 # %% ../nbs/09_cli.ipynb #eeb87b5d
-KINDS = {'prompts': 'lgclip.prompts', 'models': 'lgclip.models', 'data': 'lgclip.data', 'prototypes': 'lgclip.synthesis',
+KINDS = {'prompts': 'lgclip.prompts', 'models': 'lgclip.models', 'data': 'lgclip.data',
+         'prototypes': 'lgclip.synthesis',
          'features': 'lgclip.encoding'}   # a kind of cache entry -> the module whose `verify_cache` checks it
 
 def _cache_args(sub):
@@ -75,8 +90,10 @@ def summary(res:dict, out:str|Path) -> str:
              f"{'classifier':<22}{'top1':>8}{'top5':>8}{'recall':>8}"]
     for k, name in (('lgclip', 'LGCLIP (prototypes)'), ('clip_text', 'CLIP text zero-shot')):
         lines.append(f"{name:<22}{m[k]['top1']:>8.3f}{m[k]['top5']:>8.3f}{m[k]['mean_per_class_recall']:>8.3f}")
-    lines.append(f"errors: {e['prompt_errors']} prompt, {e['image_errors']} image; {e['erroneous_classes']}/{e['n_classes']} classes touched")
-    lines.append(f"prompts: {res['prompts']['rejected']} rejected, {res['prompts']['filled_from_templates']} filled from templates")
+    lines.append(f"errors: {e['prompt_errors']} prompt, {e['image_errors']} image; "
+                 f"{e['erroneous_classes']}/{e['n_classes']} classes touched")
+    lines.append(f"prompts: {res['prompts']['rejected']} rejected, {res['prompts']['filled_from_templates']} filled "
+                 f"from templates")
     lines.append(f"seconds: " + ', '.join(f"{k} {v:.1f}" for k, v in res['seconds'].items()))
     lines.append(f"results: {Path(out)/'result.json'}  grid: {Path(out)/'grid.png'}")
     if res['random_weights']: lines.append(RANDOM_NOTE)
@@ -86,18 +103,22 @@ def summary(res:dict, out:str|Path) -> str:
 def _env_int(k:str, v:str) -> int:
     try: return int(v)
     except ValueError:
-        raise LGCLIPError(f"{k}={v!r} in the environment is not an integer: it is set by a launcher (torchrun, accelerate, "
+        raise LGCLIPError(f"{k}={v!r} in the environment is not an integer: it is set by a launcher (torchrun, "
+                          f"accelerate, "
                           f"mpirun) to this process's number; unset it to run as one process") from None
 
 def process_rank() -> tuple[int, int, int]:
     "`(rank, world_size, local_rank)` from the launcher's environment (torchrun, accelerate, MPI); `(0, 1, 0)` alone."
     env = os.environ
-    for r, w, l in (('RANK', 'WORLD_SIZE', 'LOCAL_RANK'), ('OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_LOCAL_RANK'),
+    for r, w, l in (('RANK', 'WORLD_SIZE', 'LOCAL_RANK'), ('OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE',
+                                                           'OMPI_COMM_WORLD_LOCAL_RANK'),
                     ('PMI_RANK', 'PMI_SIZE', 'MPI_LOCALRANKID')):
         if r in env and w in env:
             rank, world, local = _env_int(r, env[r]), _env_int(w, env[w]), _env_int(l, env.get(l, env[r]))
-            if world < 1: raise LGCLIPError(f"{w}={world} in the environment: the number of processes must be at least 1")
-            if not 0 <= rank < world: raise LGCLIPError(f"{r}={rank} is outside 0..{world - 1} ({w}={world} in the environment)")
+            if world < 1:
+                raise LGCLIPError(f"{w}={world} in the environment: the number of processes must be at least 1")
+            if not 0 <= rank < world:
+                raise LGCLIPError(f"{r}={rank} is outside 0..{world - 1} ({w}={world} in the environment)")
             if local < 0: raise LGCLIPError(f"{l}={local} in the environment: a local rank is at least 0")
             return rank, world, local
     return 0, 1, 0
@@ -113,7 +134,8 @@ def synthesize(cfg:Config, progress:bool=True):
     ds = get_dataset(cfg.dataset, cfg.data_dir(), 'test', cfg.download, 1)
     model = LGCLIP.for_dataset(ds, cfg)
     prompts = model.write_prompts(progress)
-    syn = Synthesizer(cfg.generator, cfg.steps, cfg.guidance, cfg.image_size, cfg.batch_size, dev, cfg.dtype, model.cache_dir)
+    syn = Synthesizer(cfg.generator, cfg.steps, cfg.guidance, cfg.image_size, cfg.batch_size, dev, cfg.dtype,
+                      model.cache_dir)
     return syn(prompts.prompts, cfg.n_prototypes, cfg.seed, rank=rank, world_size=world, progress=progress)
 
 # %% ../nbs/09_cli.ipynb #63d77124
@@ -150,11 +172,13 @@ def main(argv:list[str]|None=None) -> int:
         print(f"lgclip: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("lgclip: interrupted; finished work is kept in the cache: run the same command again to resume", file=sys.stderr)
+        print("lgclip: interrupted; finished work is kept in the cache: run the same command again to resume",
+              file=sys.stderr)
         return 130
     except Exception as e:
         if debug: traceback.print_exc()
-        print(f"lgclip: error: unexpected {type(e).__name__}: {_one_line(e)[:300]} (a bug in lgclip, or an input it does not "
+        print(f"lgclip: error: unexpected {type(e).__name__}: {_one_line(e)[:300]} (a bug in lgclip, or an input it "
+              f"does not "
               "check yet: rerun with --debug or LGCLIP_DEBUG=1 for the traceback, and report it)", file=sys.stderr)
         return 1
 
@@ -223,16 +247,20 @@ def _check_lines(r:dict) -> tuple[list[str], int]:
     lines = [f"lgclip cache: {r['root']}", f"{'kind':<12}{'entries':>8}{'size':>11}  bad"]
     bad = [(p, why) for k in r['kinds'].values() for p, why in (k['bad'] or [])]
     for kind, k in r['kinds'].items():
-        state = (f"{len(k['bad'])}" if k['bad'] is not None else f"-  not checked: {k['module']} has no verify_cache yet")
+        state = (f"{len(k['bad'])}" if k['bad'] is not None else f"-  not checked: {k['module']} has no verify_cache "
+                                                                 f"yet")
         lines.append(f"{kind:<12}{k['entries']:>8}{_human(k['bytes']):>11}  {state}")
     if r['corrupt']['entries']:
-        lines.append(f"set aside before: {r['corrupt']['entries']} entries, {_human(r['corrupt']['bytes'])} in .corrupt/ folders "
+        lines.append(f"set aside before: {r['corrupt']['entries']} entries, {_human(r['corrupt']['bytes'])} in "
+                     f".corrupt/ folders "
                      "(`lgclip cache clear --kind corrupt` removes them)")
     lines += [f"{'set aside' if r['repaired'] else 'bad'}: {p}: {why}" for p, why in bad]
     total = _human(sum(k['bytes'] for k in r['kinds'].values()))
     if not bad: lines.append(f"summary: no bad entries ({total} in all)")
-    elif r['repaired']: lines.append(f"summary: {len(bad)} bad entries set aside; the next run rebuilds them ({total} in all)")
-    else: lines.append(f"summary: {len(bad)} bad entries ({total} in all); `lgclip cache check --repair` sets them aside, "
+    elif r['repaired']:
+        lines.append(f"summary: {len(bad)} bad entries set aside; the next run rebuilds them ({total} in all)")
+    else: lines.append(f"summary: {len(bad)} bad entries ({total} in all); `lgclip cache check --repair` sets them "
+                       f"aside, "
                        "and the next run rebuilds them")
     return lines, int(bool(bad) and not r['repaired'])
 

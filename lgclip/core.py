@@ -24,7 +24,8 @@ class LGCLIPError(ValueError):
 # %% ../nbs/00_core.ipynb #2fbc4bf3
 def check_classnames(classnames:Sequence[str]) -> list[str]:
     "Return `classnames` as a list of stripped names, or raise naming the blank or duplicated entry."
-    if isinstance(classnames, str): raise LGCLIPError(f"classnames must be a list of names, not the string {classnames!r}")
+    if isinstance(classnames, str):
+        raise LGCLIPError(f"classnames must be a list of names, not the string {classnames!r}")
     names = [str(c).strip() for c in (classnames or [])]
     if not names: raise LGCLIPError("the class list is empty: give at least one class name")
     seen = {}
@@ -138,7 +139,8 @@ def tmp_dir(path:str|Path) -> Path:
 
 def _write_error(path:Path, e:OSError) -> LGCLIPError|None:
     "A one-line error for what a user can fix about where a file goes (full disk, permissions), or None."
-    if e.errno == errno.ENOSPC: return LGCLIPError(f"no space left on the device while writing {str(path)!r}: free space")
+    if e.errno == errno.ENOSPC:
+        return LGCLIPError(f"no space left on the device while writing {str(path)!r}: free space")
     if isinstance(e, PermissionError):
         return LGCLIPError(f"cannot write {str(path)!r}: permission denied ({e.filename})")
     return None
@@ -223,7 +225,8 @@ def set_aside(path:str|Path|Sequence[str|Path], why:str, rebuilt:bool=True) -> P
         dest.parent.mkdir(parents=True, exist_ok=True)
         try: os.replace(p, dest); moved.append(dest)
         except FileNotFoundError: pass   # another process set it aside first
-    if moved: warn(f"{paths[0]} was corrupt ({why}); set aside in {moved[0].parent}" + (' and rebuilt' if rebuilt else ''))
+    if moved:
+        warn(f"{paths[0]} was corrupt ({why}); set aside in {moved[0].parent}" + (' and rebuilt' if rebuilt else ''))
     return moved[0] if moved else None
 
 def folder_digests(folder:str|Path, skip:Sequence[str]=()) -> dict[str, str]:
@@ -255,7 +258,8 @@ def get_device(device:str|torch.device|None='auto') -> torch.device:
     "`'auto'` picks CUDA when present, else CPU; anything else is checked (that it can run lgclip, and is there)."
     if device in (None, 'auto'): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError): raise LGCLIPError(f"unknown device {device!r}: use {_DEVICES}") from None
+    except (RuntimeError, TypeError, ValueError):
+        raise LGCLIPError(f"unknown device {device!r}: use {_DEVICES}") from None
     if dev.type not in ('cpu', 'cuda', 'mps'):
         raise LGCLIPError(f"device {device!r} cannot run lgclip (it holds no data to compute on): use {_DEVICES}")
     if dev.type == 'cuda':

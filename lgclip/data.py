@@ -78,7 +78,8 @@ def image_folder(root:str|Path, # folder holding one sub-folder of images per cl
     if isinstance(classnames, dict): names = [classnames.get(p.name, p.name.replace('_', ' ')) for p in dirs]
     elif classnames is not None:
         names = list(classnames)
-        if len(names) != len(dirs): raise LGCLIPError(f"{len(names)} class names given for {len(dirs)} class folders in {root}")
+        if len(names) != len(dirs):
+            raise LGCLIPError(f"{len(names)} class names given for {len(dirs)} class folders in {root}")
     else: names = [p.name.replace('_', ' ') for p in dirs]
     items = []
     for y, p in enumerate(dirs):
@@ -94,7 +95,8 @@ SHAPES = ['circle', 'square', 'star', 'triangle']  # sorted, so folder order is 
 def _vertices(kind, cx, cy, r, angle):
     k, radii = {'square': (4, [r]), 'triangle': (3, [r]), 'star': (10, [r, 0.42*r])}[kind]
     if kind == 'square': angle += np.pi/4
-    return [(cx + radii[j % len(radii)]*np.cos(angle + 2*np.pi*j/k), cy + radii[j % len(radii)]*np.sin(angle + 2*np.pi*j/k)) for j in range(k)]
+    return [(cx + radii[j % len(radii)]*np.cos(angle + 2*np.pi*j/k),
+             cy + radii[j % len(radii)]*np.sin(angle + 2*np.pi*j/k)) for j in range(k)]
 
 def _draw_shape(kind:str, size:int, rng:np.random.Generator) -> Image.Image:
     "One `kind` shape on a random background, from `rng` alone."
@@ -113,7 +115,8 @@ def _drawn_problem(out:Path, params:dict|None=None) -> str|None:
     "Why the drawn set `out` is not what was written (with `params`, when given); None when it is."
     try: rec = json.loads(_record(out).read_text(encoding='utf-8'))
     except (OSError, ValueError) as e: return f'its record {_record(out).name} is unreadable ({type(e).__name__})'
-    if not isinstance(rec, dict) or not rec.get('files'): return f'{_record(out).name} records no file digests (older lgclip)'
+    if not isinstance(rec, dict) or not rec.get('files'):
+        return f'{_record(out).name} records no file digests (older lgclip)'
     if params is not None and {k: rec.get(k) for k in params} != params: return 'drawn with other parameters'
     return check_digests(out, rec['files'], skip=(_record(out).name,))
 
@@ -147,7 +150,8 @@ def make_shapes(root:str|Path, # the set is written to `root/shapes/test/<class>
     def draw(d):
         for c, kind in enumerate(SHAPES):
             (d/'test'/kind).mkdir(parents=True)
-            for i in range(n): _draw_shape(kind, size, np.random.default_rng([seed, c, i])).save(d/'test'/kind/f'{i}.png')
+            for i in range(n):
+                _draw_shape(kind, size, np.random.default_rng([seed, c, i])).save(d/'test'/kind/f'{i}.png')
     return drawn_set(Path(root).expanduser()/'shapes', dict(n_per_class=n, size=size, seed=seed, classes=SHAPES), draw)
 
 # %% ../nbs/02_data.ipynb #3db8558a
@@ -172,15 +176,95 @@ def is_drawn(folder:str|Path) -> bool:
 # %% ../nbs/02_data.ipynb #95d55c74
 _CLASSNAMES = dict(
     cifar10=['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
-    cifar100=['apple', 'aquarium fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle', 'bowl', 'boy', 'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle', 'chair', 'chimpanzee', 'clock', 'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur', 'dolphin', 'elephant', 'flatfish', 'forest', 'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard', 'lamp', 'lawn mower', 'leopard', 'lion', 'lizard', 'lobster', 'man', 'maple tree', 'motorcycle', 'mountain', 'mouse', 'mushroom', 'oak tree', 'orange', 'orchid', 'otter', 'palm tree', 'pear', 'pickup truck', 'pine tree', 'plain', 'plate', 'poppy', 'porcupine', 'possum', 'rabbit', 'raccoon', 'ray', 'road', 'rocket', 'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper', 'snail', 'snake', 'spider', 'squirrel', 'streetcar', 'sunflower', 'sweet pepper', 'table', 'tank', 'telephone', 'television', 'tiger', 'tractor', 'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow tree', 'wolf', 'woman', 'worm'],
-    caltech101=['off-center face', 'centered face', 'leopard', 'motorbike', 'accordion', 'airplane', 'anchor', 'ant', 'barrel', 'bass', 'beaver', 'binocular', 'bonsai', 'brain', 'brontosaurus', 'buddha', 'butterfly', 'camera', 'cannon', 'side of a car', 'ceiling fan', 'cellphone', 'chair', 'chandelier', 'body of a cougar cat', 'face of a cougar cat', 'crab', 'crayfish', 'crocodile', 'head of a crocodile', 'cup', 'dalmatian', 'dollar bill', 'dolphin', 'dragonfly', 'electric guitar', 'elephant', 'emu', 'euphonium', 'ewer', 'ferry', 'flamingo', 'head of a flamingo', 'garfield', 'gerenuk', 'gramophone', 'grand piano', 'hawksbill', 'headphone', 'hedgehog', 'helicopter', 'ibis', 'inline skate', 'joshua tree', 'kangaroo', 'ketch', 'lamp', 'laptop', 'llama', 'lobster', 'lotus', 'mandolin', 'mayfly', 'menorah', 'metronome', 'minaret', 'nautilus', 'octopus', 'okapi', 'pagoda', 'panda', 'pigeon', 'pizza', 'platypus', 'pyramid', 'revolver', 'rhino', 'rooster', 'saxophone', 'schooner', 'scissors', 'scorpion', 'sea horse', 'snoopy (cartoon beagle)', 'soccer ball', 'stapler', 'starfish', 'stegosaurus', 'stop sign', 'strawberry', 'sunflower', 'tick', 'trilobite', 'umbrella', 'watch', 'water lilly', 'wheelchair', 'wild cat', 'windsor chair', 'wrench', 'yin and yang symbol'],
-    pets=['Abyssinian', 'American Bulldog', 'American Pit Bull Terrier', 'Basset Hound', 'Beagle', 'Bengal', 'Birman', 'Bombay', 'Boxer', 'British Shorthair', 'Chihuahua', 'Egyptian Mau', 'English Cocker Spaniel', 'English Setter', 'German Shorthaired', 'Great Pyrenees', 'Havanese', 'Japanese Chin', 'Keeshond', 'Leonberger', 'Maine Coon', 'Miniature Pinscher', 'Newfoundland', 'Persian', 'Pomeranian', 'Pug', 'Ragdoll', 'Russian Blue', 'Saint Bernard', 'Samoyed', 'Scottish Terrier', 'Shiba Inu', 'Siamese', 'Sphynx', 'Staffordshire Bull Terrier', 'Wheaten Terrier', 'Yorkshire Terrier'],
-    flowers102=['pink primrose', 'hard-leaved pocket orchid', 'canterbury bells', 'sweet pea', 'english marigold', 'tiger lily', 'moon orchid', 'bird of paradise', 'monkshood', 'globe thistle', 'snapdragon', "colt's foot", 'king protea', 'spear thistle', 'yellow iris', 'globe flower', 'purple coneflower', 'peruvian lily', 'balloon flower', 'giant white arum lily', 'fire lily', 'pincushion flower', 'fritillary', 'red ginger', 'grape hyacinth', 'corn poppy', 'prince of wales feathers', 'stemless gentian', 'artichoke', 'sweet william', 'carnation', 'garden phlox', 'love in the mist', 'mexican aster', 'alpine sea holly', 'ruby-lipped cattleya', 'cape flower', 'great masterwort', 'siam tulip', 'lenten rose', 'barbeton daisy', 'daffodil', 'sword lily', 'poinsettia', 'bolero deep blue', 'wallflower', 'marigold', 'buttercup', 'oxeye daisy', 'common dandelion', 'petunia', 'wild pansy', 'primula', 'sunflower', 'pelargonium', 'bishop of llandaff', 'gaura', 'geranium', 'orange dahlia', 'pink and yellow dahlia', 'cautleya spicata', 'japanese anemone', 'black-eyed susan', 'silverbush', 'californian poppy', 'osteospermum', 'spring crocus', 'bearded iris', 'windflower', 'tree poppy', 'gazania', 'azalea', 'water lily', 'rose', 'thorn apple', 'morning glory', 'passion flower', 'lotus', 'toad lily', 'anthurium', 'frangipani', 'clematis', 'hibiscus', 'columbine', 'desert-rose', 'tree mallow', 'magnolia', 'cyclamen', 'watercress', 'canna lily', 'hippeastrum', 'bee balm', 'air plant', 'foxglove', 'bougainvillea', 'camellia', 'mallow', 'mexican petunia', 'bromelia', 'blanket flower', 'trumpet creeper', 'blackberry lily'],
-    food101=['apple pie', 'baby back ribs', 'baklava', 'beef carpaccio', 'beef tartare', 'beet salad', 'beignets', 'bibimbap', 'bread pudding', 'breakfast burrito', 'bruschetta', 'caesar salad', 'cannoli', 'caprese salad', 'carrot cake', 'ceviche', 'cheese plate', 'cheesecake', 'chicken curry', 'chicken quesadilla', 'chicken wings', 'chocolate cake', 'chocolate mousse', 'churros', 'clam chowder', 'club sandwich', 'crab cakes', 'creme brulee', 'croque madame', 'cup cakes', 'deviled eggs', 'donuts', 'dumplings', 'edamame', 'eggs benedict', 'escargots', 'falafel', 'filet mignon', 'fish and chips', 'foie gras', 'french fries', 'french onion soup', 'french toast', 'fried calamari', 'fried rice', 'frozen yogurt', 'garlic bread', 'gnocchi', 'greek salad', 'grilled cheese sandwich', 'grilled salmon', 'guacamole', 'gyoza', 'hamburger', 'hot and sour soup', 'hot dog', 'huevos rancheros', 'hummus', 'ice cream', 'lasagna', 'lobster bisque', 'lobster roll sandwich', 'macaroni and cheese', 'macarons', 'miso soup', 'mussels', 'nachos', 'omelette', 'onion rings', 'oysters', 'pad thai', 'paella', 'pancakes', 'panna cotta', 'peking duck', 'pho', 'pizza', 'pork chop', 'poutine', 'prime rib', 'pulled pork sandwich', 'ramen', 'ravioli', 'red velvet cake', 'risotto', 'samosa', 'sashimi', 'scallops', 'seaweed salad', 'shrimp and grits', 'spaghetti bolognese', 'spaghetti carbonara', 'spring rolls', 'steak', 'strawberry shortcake', 'sushi', 'tacos', 'takoyaki', 'tiramisu', 'tuna tartare', 'waffles'],
-    dtd=['banded', 'blotchy', 'braided', 'bubbly', 'bumpy', 'chequered', 'cobwebbed', 'cracked', 'crosshatched', 'crystalline', 'dotted', 'fibrous', 'flecked', 'freckled', 'frilly', 'gauzy', 'grid', 'grooved', 'honeycombed', 'interlaced', 'knitted', 'lacelike', 'lined', 'marbled', 'matted', 'meshed', 'paisley', 'perforated', 'pitted', 'pleated', 'polka-dotted', 'porous', 'potholed', 'scaly', 'smeared', 'spiralled', 'sprinkled', 'stained', 'stratified', 'striped', 'studded', 'swirly', 'veined', 'waffled', 'woven', 'wrinkled', 'zigzagged'],
-    eurosat=['annual crop land', 'forest', 'brushland or shrubland', 'highway or road', 'industrial buildings or commercial buildings', 'pasture land', 'permanent crop land', 'residential buildings or homes or apartments', 'river', 'lake or sea'],
-    resisc45=['airplane', 'airport', 'baseball diamond', 'basketball court', 'beach', 'bridge', 'chaparral', 'church', 'circular farmland', 'cloud', 'commercial area', 'dense residential', 'desert', 'forest', 'freeway', 'golf course', 'ground track field', 'harbor', 'industrial area', 'intersection', 'island', 'lake', 'meadow', 'medium residential', 'mobile home park', 'mountain', 'overpass', 'palace', 'parking lot', 'railway', 'railway station', 'rectangular farmland', 'river', 'roundabout', 'runway', 'sea ice', 'ship', 'snowberg', 'sparse residential', 'stadium', 'storage tank', 'tennis court', 'terrace', 'thermal power station', 'wetland'],
-    fgvc_aircraft=['707-320', '727-200', '737-200', '737-300', '737-400', '737-500', '737-600', '737-700', '737-800', '737-900', '747-100', '747-200', '747-300', '747-400', '757-200', '757-300', '767-200', '767-300', '767-400', '777-200', '777-300', 'A300B4', 'A310', 'A318', 'A319', 'A320', 'A321', 'A330-200', 'A330-300', 'A340-200', 'A340-300', 'A340-500', 'A340-600', 'A380', 'ATR-42', 'ATR-72', 'An-12', 'BAE 146-200', 'BAE 146-300', 'BAE-125', 'Beechcraft 1900', 'Boeing 717', 'C-130', 'C-47', 'CRJ-200', 'CRJ-700', 'CRJ-900', 'Cessna 172', 'Cessna 208', 'Cessna 525', 'Cessna 560', 'Challenger 600', 'DC-10', 'DC-3', 'DC-6', 'DC-8', 'DC-9-30', 'DH-82', 'DHC-1', 'DHC-6', 'DHC-8-100', 'DHC-8-300', 'DR-400', 'Dornier 328', 'E-170', 'E-190', 'E-195', 'EMB-120', 'ERJ 135', 'ERJ 145', 'Embraer Legacy 600', 'Eurofighter Typhoon', 'F-16A/B', 'F/A-18', 'Falcon 2000', 'Falcon 900', 'Fokker 100', 'Fokker 50', 'Fokker 70', 'Global Express', 'Gulfstream IV', 'Gulfstream V', 'Hawk T1', 'Il-76', 'L-1011', 'MD-11', 'MD-80', 'MD-87', 'MD-90', 'Metroliner', 'Model B200', 'PA-28', 'SR-20', 'Saab 2000', 'Saab 340', 'Spitfire', 'Tornado', 'Tu-134', 'Tu-154', 'Yak-42'],
+    cifar100=['apple', 'aquarium fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle', 'bowl',
+              'boy', 'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle', 'chair',
+              'chimpanzee', 'clock', 'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur', 'dolphin',
+              'elephant', 'flatfish', 'forest', 'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard', 'lamp',
+              'lawn mower', 'leopard', 'lion', 'lizard', 'lobster', 'man', 'maple tree', 'motorcycle', 'mountain',
+              'mouse', 'mushroom', 'oak tree', 'orange', 'orchid', 'otter', 'palm tree', 'pear', 'pickup truck',
+              'pine tree', 'plain', 'plate', 'poppy', 'porcupine', 'possum', 'rabbit', 'raccoon', 'ray', 'road',
+              'rocket', 'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper', 'snail', 'snake', 'spider',
+              'squirrel', 'streetcar', 'sunflower', 'sweet pepper', 'table', 'tank', 'telephone', 'television', 'tiger',
+              'tractor', 'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow tree', 'wolf', 'woman',
+              'worm'],
+    caltech101=['off-center face', 'centered face', 'leopard', 'motorbike', 'accordion', 'airplane', 'anchor', 'ant',
+                'barrel', 'bass', 'beaver', 'binocular', 'bonsai', 'brain', 'brontosaurus', 'buddha', 'butterfly',
+                'camera', 'cannon', 'side of a car', 'ceiling fan', 'cellphone', 'chair', 'chandelier',
+                'body of a cougar cat', 'face of a cougar cat', 'crab', 'crayfish', 'crocodile', 'head of a crocodile',
+                'cup', 'dalmatian', 'dollar bill', 'dolphin', 'dragonfly', 'electric guitar', 'elephant', 'emu',
+                'euphonium', 'ewer', 'ferry', 'flamingo', 'head of a flamingo', 'garfield', 'gerenuk', 'gramophone',
+                'grand piano', 'hawksbill', 'headphone', 'hedgehog', 'helicopter', 'ibis', 'inline skate',
+                'joshua tree', 'kangaroo', 'ketch', 'lamp', 'laptop', 'llama', 'lobster', 'lotus', 'mandolin', 'mayfly',
+                'menorah', 'metronome', 'minaret', 'nautilus', 'octopus', 'okapi', 'pagoda', 'panda', 'pigeon', 'pizza',
+                'platypus', 'pyramid', 'revolver', 'rhino', 'rooster', 'saxophone', 'schooner', 'scissors', 'scorpion',
+                'sea horse', 'snoopy (cartoon beagle)', 'soccer ball', 'stapler', 'starfish', 'stegosaurus',
+                'stop sign', 'strawberry', 'sunflower', 'tick', 'trilobite', 'umbrella', 'watch', 'water lilly',
+                'wheelchair', 'wild cat', 'windsor chair', 'wrench', 'yin and yang symbol'],
+    pets=['Abyssinian', 'American Bulldog', 'American Pit Bull Terrier', 'Basset Hound', 'Beagle', 'Bengal', 'Birman',
+          'Bombay', 'Boxer', 'British Shorthair', 'Chihuahua', 'Egyptian Mau', 'English Cocker Spaniel',
+          'English Setter', 'German Shorthaired', 'Great Pyrenees', 'Havanese', 'Japanese Chin', 'Keeshond',
+          'Leonberger', 'Maine Coon', 'Miniature Pinscher', 'Newfoundland', 'Persian', 'Pomeranian', 'Pug', 'Ragdoll',
+          'Russian Blue', 'Saint Bernard', 'Samoyed', 'Scottish Terrier', 'Shiba Inu', 'Siamese', 'Sphynx',
+          'Staffordshire Bull Terrier', 'Wheaten Terrier', 'Yorkshire Terrier'],
+    flowers102=['pink primrose', 'hard-leaved pocket orchid', 'canterbury bells', 'sweet pea', 'english marigold',
+                'tiger lily', 'moon orchid', 'bird of paradise', 'monkshood', 'globe thistle', 'snapdragon',
+                "colt's foot", 'king protea', 'spear thistle', 'yellow iris', 'globe flower', 'purple coneflower',
+                'peruvian lily', 'balloon flower', 'giant white arum lily', 'fire lily', 'pincushion flower',
+                'fritillary', 'red ginger', 'grape hyacinth', 'corn poppy', 'prince of wales feathers',
+                'stemless gentian', 'artichoke', 'sweet william', 'carnation', 'garden phlox', 'love in the mist',
+                'mexican aster', 'alpine sea holly', 'ruby-lipped cattleya', 'cape flower', 'great masterwort',
+                'siam tulip', 'lenten rose', 'barbeton daisy', 'daffodil', 'sword lily', 'poinsettia',
+                'bolero deep blue', 'wallflower', 'marigold', 'buttercup', 'oxeye daisy', 'common dandelion', 'petunia',
+                'wild pansy', 'primula', 'sunflower', 'pelargonium', 'bishop of llandaff', 'gaura', 'geranium',
+                'orange dahlia', 'pink and yellow dahlia', 'cautleya spicata', 'japanese anemone', 'black-eyed susan',
+                'silverbush', 'californian poppy', 'osteospermum', 'spring crocus', 'bearded iris', 'windflower',
+                'tree poppy', 'gazania', 'azalea', 'water lily', 'rose', 'thorn apple', 'morning glory',
+                'passion flower', 'lotus', 'toad lily', 'anthurium', 'frangipani', 'clematis', 'hibiscus', 'columbine',
+                'desert-rose', 'tree mallow', 'magnolia', 'cyclamen', 'watercress', 'canna lily', 'hippeastrum',
+                'bee balm', 'air plant', 'foxglove', 'bougainvillea', 'camellia', 'mallow', 'mexican petunia',
+                'bromelia', 'blanket flower', 'trumpet creeper', 'blackberry lily'],
+    food101=['apple pie', 'baby back ribs', 'baklava', 'beef carpaccio', 'beef tartare', 'beet salad', 'beignets',
+             'bibimbap', 'bread pudding', 'breakfast burrito', 'bruschetta', 'caesar salad', 'cannoli', 'caprese salad',
+             'carrot cake', 'ceviche', 'cheese plate', 'cheesecake', 'chicken curry', 'chicken quesadilla',
+             'chicken wings', 'chocolate cake', 'chocolate mousse', 'churros', 'clam chowder', 'club sandwich',
+             'crab cakes', 'creme brulee', 'croque madame', 'cup cakes', 'deviled eggs', 'donuts', 'dumplings',
+             'edamame', 'eggs benedict', 'escargots', 'falafel', 'filet mignon', 'fish and chips', 'foie gras',
+             'french fries', 'french onion soup', 'french toast', 'fried calamari', 'fried rice', 'frozen yogurt',
+             'garlic bread', 'gnocchi', 'greek salad', 'grilled cheese sandwich', 'grilled salmon', 'guacamole',
+             'gyoza', 'hamburger', 'hot and sour soup', 'hot dog', 'huevos rancheros', 'hummus', 'ice cream', 'lasagna',
+             'lobster bisque', 'lobster roll sandwich', 'macaroni and cheese', 'macarons', 'miso soup', 'mussels',
+             'nachos', 'omelette', 'onion rings', 'oysters', 'pad thai', 'paella', 'pancakes', 'panna cotta',
+             'peking duck', 'pho', 'pizza', 'pork chop', 'poutine', 'prime rib', 'pulled pork sandwich', 'ramen',
+             'ravioli', 'red velvet cake', 'risotto', 'samosa', 'sashimi', 'scallops', 'seaweed salad',
+             'shrimp and grits', 'spaghetti bolognese', 'spaghetti carbonara', 'spring rolls', 'steak',
+             'strawberry shortcake', 'sushi', 'tacos', 'takoyaki', 'tiramisu', 'tuna tartare', 'waffles'],
+    dtd=['banded', 'blotchy', 'braided', 'bubbly', 'bumpy', 'chequered', 'cobwebbed', 'cracked', 'crosshatched',
+         'crystalline', 'dotted', 'fibrous', 'flecked', 'freckled', 'frilly', 'gauzy', 'grid', 'grooved', 'honeycombed',
+         'interlaced', 'knitted', 'lacelike', 'lined', 'marbled', 'matted', 'meshed', 'paisley', 'perforated', 'pitted',
+         'pleated', 'polka-dotted', 'porous', 'potholed', 'scaly', 'smeared', 'spiralled', 'sprinkled', 'stained',
+         'stratified', 'striped', 'studded', 'swirly', 'veined', 'waffled', 'woven', 'wrinkled', 'zigzagged'],
+    eurosat=['annual crop land', 'forest', 'brushland or shrubland', 'highway or road',
+             'industrial buildings or commercial buildings', 'pasture land', 'permanent crop land',
+             'residential buildings or homes or apartments', 'river', 'lake or sea'],
+    resisc45=['airplane', 'airport', 'baseball diamond', 'basketball court', 'beach', 'bridge', 'chaparral', 'church',
+              'circular farmland', 'cloud', 'commercial area', 'dense residential', 'desert', 'forest', 'freeway',
+              'golf course', 'ground track field', 'harbor', 'industrial area', 'intersection', 'island', 'lake',
+              'meadow', 'medium residential', 'mobile home park', 'mountain', 'overpass', 'palace', 'parking lot',
+              'railway', 'railway station', 'rectangular farmland', 'river', 'roundabout', 'runway', 'sea ice', 'ship',
+              'snowberg', 'sparse residential', 'stadium', 'storage tank', 'tennis court', 'terrace',
+              'thermal power station', 'wetland'],
+    fgvc_aircraft=['707-320', '727-200', '737-200', '737-300', '737-400', '737-500', '737-600', '737-700', '737-800',
+                   '737-900', '747-100', '747-200', '747-300', '747-400', '757-200', '757-300', '767-200', '767-300',
+                   '767-400', '777-200', '777-300', 'A300B4', 'A310', 'A318', 'A319', 'A320', 'A321', 'A330-200',
+                   'A330-300', 'A340-200', 'A340-300', 'A340-500', 'A340-600', 'A380', 'ATR-42', 'ATR-72', 'An-12',
+                   'BAE 146-200', 'BAE 146-300', 'BAE-125', 'Beechcraft 1900', 'Boeing 717', 'C-130', 'C-47', 'CRJ-200',
+                   'CRJ-700', 'CRJ-900', 'Cessna 172', 'Cessna 208', 'Cessna 525', 'Cessna 560', 'Challenger 600',
+                   'DC-10', 'DC-3', 'DC-6', 'DC-8', 'DC-9-30', 'DH-82', 'DHC-1', 'DHC-6', 'DHC-8-100', 'DHC-8-300',
+                   'DR-400', 'Dornier 328', 'E-170', 'E-190', 'E-195', 'EMB-120', 'ERJ 135', 'ERJ 145',
+                   'Embraer Legacy 600', 'Eurofighter Typhoon', 'F-16A/B', 'F/A-18', 'Falcon 2000', 'Falcon 900',
+                   'Fokker 100', 'Fokker 50', 'Fokker 70', 'Global Express', 'Gulfstream IV', 'Gulfstream V', 'Hawk T1',
+                   'Il-76', 'L-1011', 'MD-11', 'MD-80', 'MD-87', 'MD-90', 'Metroliner', 'Model B200', 'PA-28', 'SR-20',
+                   'Saab 2000', 'Saab 340', 'Spitfire', 'Tornado', 'Tu-134', 'Tu-154', 'Yak-42'],
     mnist=[str(d) for d in range(10)],
 )
 
@@ -189,7 +273,8 @@ def _open(name, tv, root, download, **kw):
     "Build torchvision dataset `tv`, turning its 'not found' into a message that says what to do."
     import torchvision.datasets as tvd
     try: return getattr(tvd, tv)(root=str(root), download=download, **kw)
-    except ImportError as e: raise LGCLIPError(f"reading {name} needs a package that is missing ({e}); install it (e.g. `pip install scipy`)") from None
+    except ImportError as e:
+        raise LGCLIPError(f"reading {name} needs a package that is missing ({e}); install it (e.g. `pip install scipy`)") from None
     except (RuntimeError, OSError) as e:
         if download: raise LGCLIPError(f"could not download {name} into {root}: {e}") from None
         raise LGCLIPError(f"dataset {name!r} was not found under {root}: pass download=True (`--download`) "
@@ -197,7 +282,8 @@ def _open(name, tv, root, download, **kw):
 
 def _tv_items(ds):
     "`(items, source, n_classes)` of a torchvision dataset, without decoding images."
-    if hasattr(ds, 'data') and hasattr(ds, 'targets'): return list(enumerate(ds.targets)), lambda i: Image.fromarray(ds.data[i]), len(ds.classes)
+    if hasattr(ds, 'data') and hasattr(ds, 'targets'):
+        return list(enumerate(ds.targets)), lambda i: Image.fromarray(ds.data[i]), len(ds.classes)
     if hasattr(ds, 'categories'):  # Caltech101
         cat = Path(ds.root)/'101_ObjectCategories'
         return [(str(cat/ds.categories[y]/f'image_{i:04d}.jpg'), y) for i, y in zip(ds.index, ds.y)], None, len(ds.categories)
@@ -222,7 +308,8 @@ def _tv_loader(name, tv, kw:Callable=lambda split: {}, n_train:Callable|None=Non
         info = DATASETS[name]; _check_split(name, split, info.splits)
         root = Path(root or default_cache_dir()/'data').expanduser()
         items, source, n = _tv_items(_open(name, tv, root, download, **kw(split)))
-        if n != len(info.classnames): raise LGCLIPError(f"{name} under {root} has {n} classes, expected {len(info.classnames)}")
+        if n != len(info.classnames):
+            raise LGCLIPError(f"{name} under {root} has {n} classes, expected {len(info.classnames)}")
         if n_train: items = [items[i] for i in _holdout([y for _, y in items], split, n_train)]
         return ImageSet(name, info.classnames, items, source)
     return load
@@ -288,11 +375,15 @@ def _load_shapes(root=None, split='test', download=False) -> ImageSet:
 
 _tt = lambda split: dict(split=split)
 DATASETS = {d.name: d for d in [
-    DatasetInfo('cifar10', _CLASSNAMES['cifar10'], 'photo', _tv_loader('cifar10', 'CIFAR10', lambda s: dict(train=s == 'train'))),
-    DatasetInfo('cifar100', _CLASSNAMES['cifar100'], 'photo', _tv_loader('cifar100', 'CIFAR100', lambda s: dict(train=s == 'train'))),
-    DatasetInfo('caltech101', _CLASSNAMES['caltech101'], 'photo', _tv_loader('caltech101', 'Caltech101', n_train=lambda n: 30),
+    DatasetInfo('cifar10', _CLASSNAMES['cifar10'], 'photo', _tv_loader('cifar10', 'CIFAR10',
+                                                                       lambda s: dict(train=s == 'train'))),
+    DatasetInfo('cifar100', _CLASSNAMES['cifar100'], 'photo', _tv_loader('cifar100', 'CIFAR100',
+                                                                         lambda s: dict(train=s == 'train'))),
+    DatasetInfo('caltech101', _CLASSNAMES['caltech101'], 'photo', _tv_loader('caltech101', 'Caltech101',
+                                                                             n_train=lambda n: 30),
                 note='no official split: first 30 images per class train, the rest test; BACKGROUND_Google dropped'),
-    DatasetInfo('pets', _CLASSNAMES['pets'], 'pet', _tv_loader('pets', 'OxfordIIITPet', lambda s: dict(split='trainval' if s == 'train' else s)),
+    DatasetInfo('pets', _CLASSNAMES['pets'], 'pet', _tv_loader('pets', 'OxfordIIITPet',
+                                                               lambda s: dict(split='trainval' if s == 'train' else s)),
                 note="'train' is the official trainval split"),
     DatasetInfo('flowers102', _CLASSNAMES['flowers102'], 'flower', _tv_loader('flowers102', 'Flowers102', _tt)),
     DatasetInfo('food101', _CLASSNAMES['food101'], 'food', _tv_loader('food101', 'Food101', _tt)),
@@ -306,13 +397,15 @@ DATASETS = {d.name: d for d in [
                 _tv_loader('fgvc_aircraft', 'FGVCAircraft', lambda s: dict(split=s, annotation_level='variant')),
                 splits=('train', 'val', 'test'), note='the 100 variants; official train/val/test splits'),
     DatasetInfo('mnist', _CLASSNAMES['mnist'], 'handwritten digit', _load_mnist),
-    DatasetInfo('shapes', SHAPES, 'simple drawing', _load_shapes, splits=('test',), note='drawn by make_shapes; no download'),
+    DatasetInfo('shapes', SHAPES, 'simple drawing', _load_shapes, splits=('test',),
+                note='drawn by make_shapes; no download'),
 ]}
 
 def dataset_info(name:str) -> DatasetInfo:
     "The registry entry for `name`, or an error listing the known names."
     if str(name).lower() not in DATASETS:
-        raise LGCLIPError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}, or the path of an image folder laid out as <root>/<class>/<images>")
+        raise LGCLIPError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}, or the path of an image folder "
+                          f"laid out as <root>/<class>/<images>")
     return DATASETS[str(name).lower()]
 
 # %% ../nbs/02_data.ipynb #663b0505

@@ -388,7 +388,8 @@ def _embed(self:Encoder, images:Sequence, todo:list, progress=None):
             pending.append((js, x.to(dev, non_blocking=True), params))
             n = len(x) if params is None else len(params); crops += n
             if crops + n > self.batch_size:   # another loader batch would not fit: run what is here
-                yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress); pending, crops = [], 0
+                yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress)
+                pending, crops = [], 0
         if pending: yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress)
 
 @patch

@@ -17,7 +17,8 @@ __all__ = ['topk_accuracy', 'confusion_matrix', 'mean_per_class_recall', 'classi
 def _scores(logits) -> torch.Tensor:
     "Scores as an `(N, C)` tensor of finite numbers, or raise naming what they are instead."
     s = torch.as_tensor(logits)
-    if s.ndim != 2 or not s.shape[1]: raise LGCLIPError(f"scores must be an (images, classes) matrix, got shape {tuple(s.shape)}")
+    if s.ndim != 2 or not s.shape[1]:
+        raise LGCLIPError(f"scores must be an (images, classes) matrix, got shape {tuple(s.shape)}")
     if s.is_floating_point() and not torch.isfinite(s).all(): raise LGCLIPError("scores hold NaN or infinite values")
     return s
 

@@ -550,7 +550,8 @@ def main(argv:Sequence[str]|None=None) -> int:
     cache = check_dir(a.cache_dir, 'cache_dir') if a.cache_dir else None
     if not Path(a.images).expanduser().is_dir(): raise LGCLIPError(f"--images {a.images!r} is not a folder of images")
     if a.domain_prompt is None:   # a folder carries no domain of its own
-        raise LGCLIPError("--domain-prompt is needed: say what the target images are, e.g. --domain-prompt 'a satellite photo'")
+        raise LGCLIPError("--domain-prompt is needed: say what the target images are, e.g. --domain-prompt 'a "
+                          "satellite photo'")
     from lgclip.pipeline import quiet_libraries
     with quiet_libraries(a.quiet):
         gen = adapt_generator(a.generator, a.images, s, cache, progress=not a.quiet, device=a.device, dtype=a.dtype)

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 import torch
-from .core import (LGCLIPError, get_device, get_dtype, save_json, check_dir, tmp_dir, sweep_stale, stale_leftovers,
+from .core import (LGCLIPError, get_device, get_dtype, save_json, check_dir, tmp_dir, sweep_stale,
+                         stale_leftovers,
                          set_aside, folder_digests, check_digests)
 
 # %% auto #0
@@ -65,14 +66,16 @@ def check_model_folder(path:str|Path, kind:str='generator', flag:str='--generato
     p = Path(path); what = f"{kind} folder {str(p)!r} ({flag}) cannot be loaded"
     if kind == 'generator':
         idx = _json_dict(p/'model_index.json', what + ' as a diffusers pipeline')
-        if not isinstance(idx.get('_class_name'), str): raise LGCLIPError(f"{what}: model_index.json names no pipeline class")
+        if not isinstance(idx.get('_class_name'), str):
+            raise LGCLIPError(f"{what}: model_index.json names no pipeline class")
         for comp, spec in idx.items():
             if isinstance(spec, list) and len(spec) == 2 and spec[0] and not (p/comp).is_dir():
                 raise LGCLIPError(f"{what}: the component folder {comp!r} named in model_index.json is missing")
     elif kind == 'LLM':
         _json_dict(p/'config.json', what + ' as a transformers model')
         if not any((p/f).is_file() for f in _TOKENIZER_FILES):
-            raise LGCLIPError(f"{what}: it has no tokenizer (none of {', '.join(_TOKENIZER_FILES)}); save the tokenizer "
+            raise LGCLIPError(f"{what}: it has no tokenizer (none of {', '.join(_TOKENIZER_FILES)}); save the "
+                              f"tokenizer "
                               "beside the weights (`tokenizer.save_pretrained(DIR)`) or download the whole repository")
     return p
 
@@ -156,7 +159,8 @@ def _build_tiny_llm(d):
     tk.pre_tokenizer, tk.decoder = pre_tokenizers.ByteLevel(add_prefix_space=False), decoders.ByteLevel()
     tok = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token='<s>', eos_token='</s>', pad_token='<pad>')
     tok.chat_template = _CHAT
-    cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+    cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=2,
                       num_key_value_heads=2, max_position_embeddings=512, bos_token_id=0, eos_token_id=1, pad_token_id=2)
     tok.save_pretrained(d); LlamaForCausalLM(cfg).save_pretrained(d)
 
@@ -174,10 +178,12 @@ def _build_tiny_generator(d):
     te = CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                       num_attention_heads=2, max_position_embeddings=256, projection_dim=32,
                                       bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+    unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1,
+                                block_out_channels=(32, 64),
                                 down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'), up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'),
                                 cross_attention_dim=32, attention_head_dim=4, norm_num_groups=8)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',)*2, up_block_types=('UpDecoderBlock2D',)*2,
+    vae = AutoencoderKL(in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',)*2,
+                        up_block_types=('UpDecoderBlock2D',)*2,
                         block_out_channels=(16, 32), latent_channels=4, norm_num_groups=8, sample_size=32)
     sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', steps_offset=1)
     StableDiffusionPipeline(vae=vae, text_encoder=te, tokenizer=tok, unet=unet, scheduler=sched, safety_checker=None,
@@ -188,7 +194,8 @@ def tiny_generator(cache_dir=None) -> Path:
     return _materialize('tiny-sd-v2', _build_tiny_generator, cache_dir)
 
 # %% ../nbs/01_models.ipynb #38fd82ec
-TINY_CLIP_CFG = {'embed_dim': 32, 'vision_cfg': {'image_size': 64, 'layers': 2, 'width': 64, 'patch_size': 16, 'head_width': 32},
+TINY_CLIP_CFG = {'embed_dim': 32, 'vision_cfg': {'image_size': 64, 'layers': 2, 'width': 64, 'patch_size': 16,
+                                                 'head_width': 32},
                  'text_cfg': {'context_length': 32, 'vocab_size': 49408, 'width': 32, 'heads': 2, 'layers': 2}}
 
 def _build_tiny_clip(d):
@@ -224,7 +231,8 @@ def load_llm(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Lo
     try:
         tok = AutoTokenizer.from_pretrained(src)
         model = AutoModelForCausalLM.from_pretrained(src, dtype=dt).to(dev).eval()
-    except Exception as e: raise LGCLIPError(f"LLM {name!r} could not be loaded from {src} (--llm): {_why(e)}") from None
+    except Exception as e:
+        raise LGCLIPError(f"LLM {name!r} could not be loaded from {src} (--llm): {_why(e)}") from None
     if tok.pad_token_id is None: tok.pad_token = tok.eos_token
     return Loaded(model, name, src, is_random_weights(src), tok)
 
@@ -240,7 +248,8 @@ def load_generator(name:str='tiny', device='auto', dtype='auto', cache_dir=None)
     if index.is_file() and 'safety_checker' in _json_dict(index, f"generator folder {src!r}"):
         kw = dict(safety_checker=None, requires_safety_checker=False)
     try: pipe = DiffusionPipeline.from_pretrained(src, dtype=dt, **kw)
-    except Exception as e: raise LGCLIPError(f"generator {name!r} could not be loaded from {src} (--generator): {_why(e)}") from None
+    except Exception as e:
+        raise LGCLIPError(f"generator {name!r} could not be loaded from {src} (--generator): {_why(e)}") from None
     if 'prompt' not in inspect.signature(pipe.__call__).parameters:
         raise LGCLIPError(f"generator {name!r} ({type(pipe).__name__}) is not a text-to-image pipeline")
     pipe = pipe.to(dev); pipe.set_progress_bar_config(disable=True)
@@ -269,14 +278,17 @@ def clip_source(backbone, pretrained, cache_dir):
         d = Path(backbone.removeprefix('local-dir:')).expanduser(); what = f"backbone folder {str(d)!r} (--backbone)"
         if not d.is_dir(): raise LGCLIPError(f"{what} does not exist")
         cfg = _json_dict(d/'open_clip_config.json', f"{what} cannot be loaded as an open_clip model")
-        if not isinstance(cfg.get('model_cfg'), dict): raise LGCLIPError(f"{what}: open_clip_config.json has no 'model_cfg'")
+        if not isinstance(cfg.get('model_cfg'), dict):
+            raise LGCLIPError(f"{what}: open_clip_config.json has no 'model_cfg'")
         weights = [f for ext in ('safetensors', 'bin', 'pth') for f in sorted(d.glob(f'*.{ext}'))]
         if not weights:   # open_clip would go on with random weights, silently
-            raise LGCLIPError(f"{what} has no weights file (*.safetensors, *.bin or *.pth) beside its open_clip_config.json")
+            raise LGCLIPError(f"{what} has no weights file (*.safetensors, *.bin or *.pth) beside its "
+                              f"open_clip_config.json")
         for f in weights: _checkpoint(f, 'backbone weights')
         return f'local-dir:{d}', None, is_random_weights(d)
     if backbone not in open_clip.list_models():
-        raise LGCLIPError(f"unknown backbone {backbone!r}: use an open_clip model name (e.g. RN50, RN101, ViT-B-32, ViT-B-16, "
+        raise LGCLIPError(f"unknown backbone {backbone!r}: use an open_clip model name (e.g. RN50, RN101, ViT-B-32, "
+                          f"ViT-B-16, "
                           "ViT-L-14), 'local-dir:FOLDER', or 'tiny'")
     if pretrained in (None, '', 'random'): return backbone, None, True
     p = Path(pretrained).expanduser()
@@ -293,8 +305,10 @@ def clip_source(backbone, pretrained, cache_dir):
         for fn in ('open_clip_model.safetensors', 'open_clip_pytorch_model.bin'):
             hit = try_to_load_from_cache(repo, fn)
             if isinstance(hit, str): return backbone, hit, False
-    raise LGCLIPError(f"backbone {backbone} with pretrained {pretrained!r} is not on this machine and the Hugging Face Hub "
-                      f"cannot be reached (offline). Copy the checkpoint here and pass `--backbone {backbone} --pretrained "
+    raise LGCLIPError(f"backbone {backbone} with pretrained {pretrained!r} is not on this machine and the Hugging Face "
+                      f"Hub "
+                      f"cannot be reached (offline). Copy the checkpoint here and pass `--backbone {backbone} "
+                      f"--pretrained "
                       "PATH`, or use the offline `tiny` preset.")
 
 def load_clip(backbone:str='tiny', pretrained:str|None=None, device='auto', dtype='auto', cache_dir=None) -> Loaded:
@@ -304,7 +318,8 @@ def load_clip(backbone:str='tiny', pretrained:str|None=None, device='auto', dtyp
     dev = get_device(device); dt = get_dtype(dev, dtype)
     precision = {torch.float16: 'fp16', torch.bfloat16: 'bf16'}.get(dt, 'fp32')
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=dev, precision=precision)
+        model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=dev,
+                                                                     precision=precision)
     except Exception as e:
         raise LGCLIPError(f"backbone {backbone!r} (pretrained {pretrained!r}) failed to load: {_why(e)}") from None
     return Loaded(model.eval(), str(backbone), weights or name, rnd, (preprocess, open_clip.get_tokenizer(name)))

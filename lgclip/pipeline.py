@@ -12,7 +12,8 @@ import torch
 from fastcore.basics import patch
 from PIL import Image
 import numpy as np
-from .core import (LGCLIPError, check_classnames, check_positive, parse_scales, save_json, load_json, seed_everything,
+from .core import (LGCLIPError, check_classnames, check_positive, parse_scales, save_json, load_json,
+                         seed_everything,
                          get_device, get_dtype, check_number, check_seed, check_dir, check_file, sweep_stale)
 from .models import load_clip, default_cache_dir
 from .prompts import TemplateWriter, LLMWriter, write_prompts, load_prompts, save_prompts, PromptSet, _TEMPLATES
@@ -27,11 +28,14 @@ __all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'make_config', 'LGCLIP', 'quiet_l
 
 # %% ../nbs/08_pipeline.ipynb #b03eacd0
 PRESETS = {
-    'tiny': dict(dataset='shapes', llm='tiny', generator='tiny', backbone='tiny', pretrained=None, prompts_per_class=3, n_prototypes=4,
+    'tiny': dict(dataset='shapes', llm='tiny', generator='tiny', backbone='tiny', pretrained=None, prompts_per_class=3,
+                 n_prototypes=4,
                  steps=2, guidance=3.0, image_size=32, scales=(1, 2)),
-    'paper': dict(dataset='cifar10', llm='qwen2.5-1.5b', generator='sd15', backbone='ViT-B-32', pretrained='openai', prompts_per_class=5,
+    'paper': dict(dataset='cifar10', llm='qwen2.5-1.5b', generator='sd15', backbone='ViT-B-32', pretrained='openai',
+                  prompts_per_class=5,
                   n_prototypes=16, steps=25, guidance=7.5, image_size=512, scales=(1, 2)),
-    'turbo': dict(dataset='cifar10', llm='qwen2.5-1.5b', generator='sd-turbo', backbone='ViT-B-32', pretrained='openai', prompts_per_class=5,
+    'turbo': dict(dataset='cifar10', llm='qwen2.5-1.5b', generator='sd-turbo', backbone='ViT-B-32', pretrained='openai',
+                  prompts_per_class=5,
                   n_prototypes=16, steps=1, guidance=0.0, image_size=512, scales=(1, 2)),
 }
 
@@ -101,7 +105,8 @@ def _weights(w, scales:tuple) -> tuple[float, ...]:
     ok = lambda x: isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
     if ws is None or not all(map(ok, ws)) or sum(ws) <= 0:
         raise LGCLIPError(f"scale_weights must be one non-negative number per scale, not all zero, got {w!r}")
-    if len(ws) != len(scales): raise LGCLIPError(f"scale_weights {ws} do not fit scales {scales}: give one weight per scale")
+    if len(ws) != len(scales):
+        raise LGCLIPError(f"scale_weights {ws} do not fit scales {scales}: give one weight per scale")
     return tuple(float(x) for x in ws)
 
 @patch
@@ -118,7 +123,8 @@ def check(self:Config) -> Config:
     if self.llm == 'template' and not self.prompts_file and self.prompts_per_class > len(_TEMPLATES):
         raise LGCLIPError(f"the template writer has {len(_TEMPLATES)} templates; prompts_per_class="
                           f"{self.prompts_per_class} asks for more")
-    if self.fill not in ('template', 'error'): raise LGCLIPError(f"fill must be 'template' or 'error', got {self.fill!r}")
+    if self.fill not in ('template', 'error'):
+        raise LGCLIPError(f"fill must be 'template' or 'error', got {self.fill!r}")
     check_number('guidance', self.guidance, 0)
     self.image_size = check_image_size(self.image_size)
     self.workers = check_workers(self.workers)
@@ -126,7 +132,8 @@ def check(self:Config) -> Config:
     if self.scale_weights is not None: self.scale_weights = _weights(self.scale_weights, self.scales)
     if self.mode not in MODES: raise LGCLIPError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
     self.seed = check_seed(self.seed)
-    self.device = 'auto' if self.device is None else self.device; self.dtype = 'auto' if self.dtype is None else self.dtype
+    self.device = 'auto' if self.device is None else self.device
+    self.dtype = 'auto' if self.dtype is None else self.dtype
     if not isinstance(self.dtype, (str, torch.dtype)): raise LGCLIPError(f"unknown dtype {self.dtype!r}")
     get_dtype(get_device(self.device), self.dtype)
     return self
@@ -162,7 +169,8 @@ class LGCLIP:
         c = self.config
         if not isinstance(domain, str): raise LGCLIPError(f"domain must be a string such as 'photo', got {domain!r}")
         self.domain, self.cache_dir = domain, check_dir(c.cache_dir, 'cache_dir') if c.cache_dir else default_cache_dir()
-        self.encoder = Encoder(c.backbone, c.pretrained, c.scales, c.scale_weights, c.encode_batch_size, c.device, c.dtype,
+        self.encoder = Encoder(c.backbone, c.pretrained, c.scales, c.scale_weights, c.encode_batch_size, c.device,
+                               c.dtype,
                                self.cache_dir, workers=c.workers)
         self.prompts = self.bank = self.classifier = None
         self.seconds = {}
@@ -258,7 +266,8 @@ def _as_images(images) -> list:
     if not items: raise LGCLIPError("no images given: pass at least one image")
     for i, x in enumerate(items):
         if not isinstance(x, (*_ONE, torch.Tensor)):
-            raise LGCLIPError(f"image #{i} is {type(x).__name__} {repr(x)[:80]}: give a PIL image, a (3, H, W) tensor or a path")
+            raise LGCLIPError(f"image #{i} is {type(x).__name__} {repr(x)[:80]}: give a PIL image, a (3, H, W) tensor "
+                              f"or a path")
     return items
 
 @patch
@@ -287,7 +296,8 @@ def save(self:LGCLIP, path:str|Path) -> Path:
     if self.classifier is None: raise LGCLIPError("nothing to save: call fit() first")
     from lgclip import __version__
     path = check_file(path, 'bank', 'bank.pt')
-    return self.classifier.save(path, {'config': self.config.to_dict(), 'domain': self.domain, 'lgclip_version': __version__,
+    return self.classifier.save(path, {'config': self.config.to_dict(), 'domain': self.domain,
+                                       'lgclip_version': __version__,
                                        'random_weights': self.random_weights()})
 
 @patch(cls_method=True)
@@ -301,7 +311,8 @@ def load(cls:LGCLIP, path:str|Path, **settings) -> LGCLIP:
                           "lgclip.classify.load_bank")
     if extra := sorted(set(saved) - {f.name for f in fields(Config)}):
         raise LGCLIPError(f"{path} was saved with settings this lgclip does not know: {extra} (saved by lgclip "
-                          f"{meta.get('lgclip_version', '?')}, this is {__version__}): load it with that version or newer")
+                          f"{meta.get('lgclip_version', '?')}, this is {__version__}): load it with that version or "
+                          f"newer")
     base = Config(**{k: v for k, v in saved.items() if k not in _MACHINE})
     obj = cls(clf.classnames, base, meta.get('domain', 'photo'), **settings); obj.classifier = clf
     return obj
@@ -321,7 +332,8 @@ def check_images(ds):
         if not isinstance(x, (str, Path)): continue
         try:
             with Image.open(x) as im: im.verify()
-        except Exception as e: raise LGCLIPError(f"test image {x} cannot be read ({_why(e, 120)}): replace or remove it") from None
+        except Exception as e:
+            raise LGCLIPError(f"test image {x} cannot be read ({_why(e, 120)}): replace or remove it") from None
 
 def preflight(cfg:Config, out:bool=True):
     "Check in seconds what would fail late: the folders (out only when `out`), the dataset path, the prompts file, the models."
@@ -331,7 +343,8 @@ def preflight(cfg:Config, out:bool=True):
     if out: check_dir(cfg.run_dir(), 'out_dir')
     if cfg.data_root: check_dir(cfg.data_root, 'data_root')
     if cfg.dataset.lower() not in DATASETS and Path(cfg.dataset).expanduser().is_file():
-        raise LGCLIPError(f"dataset {cfg.dataset!r} is a file: give a registry name ({', '.join(DATASETS)}) or an image folder")
+        raise LGCLIPError(f"dataset {cfg.dataset!r} is a file: give a registry name ({', '.join(DATASETS)}) or an "
+                          f"image folder")
     if cfg.prompts_file:
         if Path(cfg.prompts_file).expanduser().is_dir():
             raise LGCLIPError(f"prompts_file {cfg.prompts_file!r} is a folder: give a CuPL JSON file")
@@ -389,8 +402,10 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     with quiet_libraries(not progress): clip = model.encoder.model()
     t = time.perf_counter()
     feats = model.encoder.encode(_test_images(ds), progress=progress, desc='test images')
-    base = model.encoder if 1 in cfg.scales else Encoder(cfg.backbone, cfg.pretrained, (1,), None, cfg.encode_batch_size,
-                                                         cfg.device, cfg.dtype, model.cache_dir, clip, workers=cfg.workers)
+    base = model.encoder if 1 in cfg.scales else Encoder(cfg.backbone, cfg.pretrained, (1,), None,
+                                                         cfg.encode_batch_size,
+                                                         cfg.device, cfg.dtype, model.cache_dir, clip,
+                                                         workers=cfg.workers)
     feats1 = base.encode(_test_images(ds), progress=progress, desc='test images (1 scale)', scale=1)
     t_test = time.perf_counter() - t
     model.fit(progress)
@@ -404,18 +419,25 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
                'clip_text': classification_metrics(text.logits(feats1), labels)}
     flat = [p for c in ds.classnames for p in model.prompts.prompts[c]]
     stats = attribute_errors(ds.classnames, model.prompts.prompts, model.prompts.rejected,
-                             text.predict(text_features(clip, flat)).tolist(), model.bank.labels(ds.classnames), text.predict(proto1).tolist())
+                             text.predict(text_features(clip, flat)).tolist(), model.bank.labels(ds.classnames),
+                             text.predict(proto1).tolist())
     seconds['classify'] = time.perf_counter() - t; seconds['total'] = time.perf_counter() - t0
     rnd, versions = model.random_weights(), _versions()
-    res = {'lgclip_version': versions['lgclip'], 'preset': cfg.preset, 'random_weights': rnd, 'note': RANDOM_NOTE if rnd else '',
-           'params': cfg.to_dict(), 'dataset': ds.name, 'backbone': cfg.backbone, 'n_classes': len(ds.classnames), 'n_test': len(ds),
+    res = {'lgclip_version': versions['lgclip'], 'preset': cfg.preset, 'random_weights': rnd,
+           'note': RANDOM_NOTE if rnd else '',
+           'params': cfg.to_dict(), 'dataset': ds.name, 'backbone': cfg.backbone, 'n_classes': len(ds.classnames),
+           'n_test': len(ds),
            'metrics': metrics, 'error_stats': stats,
            'prompts': {'rejected': model.prompts.n_rejected, 'filled_from_templates': model.prompts.n_filled},
            'seeds': {'run': cfg.seed, 'prototypes': [it.seed for it in model.bank.items]},
-           'versions': versions, 'device': str(get_device(cfg.device)) + (f' ({torch.cuda.get_device_name()})' if torch.cuda.is_available() else ''),
+           'versions': versions,
+           'device': str(get_device(cfg.device)) + (f' ({torch.cuda.get_device_name()})' if torch.cuda.is_available() else ''),
            'seconds': {k: round(v, 3) for k, v in seconds.items()},
-           'artifacts': {'grid': 'grid.png', 'prompts': 'prompts.json', 'bank': 'bank.pt', 'prototypes': str(model.bank.root)}}
+           'artifacts': {'grid': 'grid.png', 'prompts': 'prompts.json', 'bank': 'bank.pt',
+                         'prototypes': str(model.bank.root)}}
     out.mkdir(parents=True, exist_ok=True); sweep_stale(out)
-    prototype_grid(model.bank, ds.classnames, out/'grid.png'); save_prompts(model.prompts.prompts, out/'prompts.json'); model.save(out/'bank.pt')
+    prototype_grid(model.bank, ds.classnames, out/'grid.png')
+    save_prompts(model.prompts.prompts, out/'prompts.json')
+    model.save(out/'bank.pt')
     save_json(res, out/'result.json')   # written last: its presence means the run finished
     return res

@@ -19,7 +19,8 @@ __all__ = ['check_prompt', 'TemplateWriter', 'LLMWriter', 'save_prompts', 'load_
            'write_prompts', 'verify_cache']
 
 # %% ../nbs/03_prompts.ipynb #8415701d
-_MULTI = re.compile(r"\b(collage|montage|grid of|group of|several|multiple|many|crowd|split screen|watermark|text|logo)\b",
+_MULTI = re.compile(r"\b(collage|montage|grid of|group of|several|multiple|many|crowd|split "
+                    r"screen|watermark|text|logo)\b",
                     re.I)
 _DET = set(('a an the one two three four five six this that these those another some its his her their my your our '
             'each every').split())
@@ -65,7 +66,8 @@ def check_prompt(prompt:str, # the candidate prompt
     return None
 
 # %% ../nbs/03_prompts.ipynb #b75b86a3
-_TEMPLATES = ['a {d} of a {c}.', 'a centered {d} of a single {c}, plain background.', 'a close-up {d} of a {c}, in focus, good lighting.',
+_TEMPLATES = ['a {d} of a {c}.', 'a centered {d} of a single {c}, plain background.',
+              'a close-up {d} of a {c}, in focus, good lighting.',
               'a {d} of one {c}, seen in full, natural colours.', 'a clear {d} of a {c}, simple composition.',
               'a high quality {d} of a {c}.', 'a bright {d} of a {c}, sharp details.', 'a {d} of a typical {c}.']
 
@@ -78,12 +80,15 @@ class TemplateWriter:
     def __call__(self, classnames:Sequence[str], n:int, seed:int=0) -> dict[str, list[str]]:
         "Return `n` prompts per class."
         n = check_positive('prompts_per_class', n)
-        if n > len(_TEMPLATES): raise LGCLIPError(f"the template writer has {len(_TEMPLATES)} templates; prompts_per_class={n} asks for more")
+        if n > len(_TEMPLATES):
+            raise LGCLIPError(f"the template writer has {len(_TEMPLATES)} templates; prompts_per_class={n} asks for "
+                              f"more")
         return {c: [t.format(d=self.domain or 'photo', c=c) for t in _TEMPLATES[:n]] for c in classnames}
 
 # %% ../nbs/03_prompts.ipynb #cbae355a
 def _instruction(c, domain, max_words):
-    return (f"Write one short visual description (at most {max_words} words) for a text-to-image model: a {domain or 'photo'} "
+    return (f"Write one short visual description (at most {max_words} words) for a text-to-image model: a "
+            f"{domain or 'photo'} "
             f"of a single {c}. Use the exact words '{c}'. One subject, centered, fully visible, plain background. "
             "Reply with the description only.")
 
@@ -110,7 +115,8 @@ class LLMWriter:
     def ident(self):
         from lgclip.models import model_identity
         return {'writer': 'llm', 'llm': model_identity(self.llm), 'domain': self.domain, 'max_tries': self.max_tries,
-                'max_new_tokens': self.max_new_tokens, 'temperature': self.temperature, 'top_p': self.top_p, 'max_words': self.max_words}
+                'max_new_tokens': self.max_new_tokens, 'temperature': self.temperature, 'top_p': self.top_p,
+                'max_words': self.max_words}
 
 # %% ../nbs/03_prompts.ipynb #807e86cf
 @patch
@@ -122,12 +128,15 @@ def _generate(self:LLMWriter, classes, n, seed):
     tok, model = self.llm.extra, self.llm.model
     tok.padding_side = 'left'
     chats = [[{'role': 'user', 'content': _instruction(c, self.domain, self.max_words)}] for c in classes]
-    if tok.chat_template: enc = tok.apply_chat_template(chats, add_generation_prompt=True, padding=True, return_tensors='pt', return_dict=True)
+    if tok.chat_template:
+        enc = tok.apply_chat_template(chats, add_generation_prompt=True, padding=True, return_tensors='pt',
+                                      return_dict=True)
     else: enc = tok([m[0]['content'] for m in chats], padding=True, return_tensors='pt')
     enc = {k: v.to(model.device) for k, v in enc.items()}
     torch.manual_seed(seed)
     with torch.inference_mode():
-        out = model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=True, temperature=self.temperature, top_p=self.top_p,
+        out = model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=True, temperature=self.temperature,
+                             top_p=self.top_p,
                              num_return_sequences=n, pad_token_id=tok.pad_token_id)
     texts = tok.batch_decode(out[:, enc['input_ids'].shape[1]:], skip_special_tokens=True)
     return {c: [_clean(t) for t in texts[i*n:(i+1)*n]] for i, c in enumerate(classes)}
@@ -145,7 +154,8 @@ def __call__(self:LLMWriter, classnames:Sequence[str], n:int, seed:int=0) -> dic
                     for r in replies:
                         why = check_prompt(r, c, classnames, max_words=self.max_words) or ('duplicate' if r in accepted[c] else None)
                         if why:
-                            self.rejected[c].append([r, why]); bar.set_postfix(rejected=sum(map(len, self.rejected.values())))
+                            self.rejected[c].append([r, why])
+                            bar.set_postfix(rejected=sum(map(len, self.rejected.values())))
                         elif len(accepted[c]) < n: accepted[c].append(r); bar.update(1)
         if short := sum(n - len(a) for a in accepted.values()):
             bar.set_description(f'prompts (accepted; {short} short after {self.max_tries} tries)')
@@ -228,7 +238,8 @@ class PromptSet:
 
 def _writer_output(out, classnames:Sequence[str], rejected:dict) -> dict[str, list[str]]:
     "The writer's `{class: [prompts]}` as lists of stripped text; blank or non-text prompts join `rejected`."
-    if not isinstance(out, dict): raise LGCLIPError(f"the prompt writer returned {type(out).__name__}, not {{class: [prompts]}}")
+    if not isinstance(out, dict):
+        raise LGCLIPError(f"the prompt writer returned {type(out).__name__}, not {{class: [prompts]}}")
     got = {}
     for c in classnames:
         if c not in out: raise LGCLIPError(f"the prompt writer returned no prompts for {c!r}")
@@ -274,7 +285,8 @@ def write_prompts(classnames:Sequence[str], writer, # a `TemplateWriter`, an `LL
     rejected = {c: rejected.get(c, []) for c in classnames}
     short = [c for c in classnames if len(prompts[c]) < n]
     if short and fill == 'error':
-        raise LGCLIPError(f"the LLM gave {len(prompts[short[0]])}/{n} acceptable prompts for {short[0]!r} after its retries "
+        raise LGCLIPError(f"the LLM gave {len(prompts[short[0]])}/{n} acceptable prompts for {short[0]!r} after its "
+                          f"retries "
                           f"({len(short)} classes short); raise max_tries, use a stronger --llm, or fill='template'")
     tw = TemplateWriter(getattr(writer, 'domain', 'photo')); filled = {c: 0 for c in classnames}
     for c in short:
@@ -303,7 +315,8 @@ def verify_cache(cache_dir:str|Path|None=None, # the lgclip cache (default: `lgc
         if f.name.endswith('.meta.json'):
             p = f.with_name(f.name.removesuffix('.meta.json') + '.json')
             if why := _entry_problem(p): bad.append((p, why))
-        elif not f.with_suffix('.meta.json').is_file(): bad.append((f, 'no .meta.json beside it: a write that did not finish'))
+        elif not f.with_suffix('.meta.json').is_file():
+            bad.append((f, 'no .meta.json beside it: a write that did not finish'))
     left = [(p, 'left behind by a writer that was killed') for p in stale_leftovers(root)]
     if repair:
         for p, why in bad: set_aside(_entry(p), why, rebuilt=False)

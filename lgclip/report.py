@@ -31,7 +31,8 @@ _KEEP = ('dataset', 'backbone', 'pretrained', 'out_dir', 'cache_dir', 'data_root
 def _row(path:Path, root:Path) -> dict:
     r = load_json(path)
     if not isinstance(r, dict) or not all(isinstance(r.get(k), str) for k in ('dataset', 'backbone')):
-        raise LGCLIPError(f"{path} is not an lgclip run result (it names no dataset and backbone): move it out of {root}")
+        raise LGCLIPError(f"{path} is not an lgclip run result (it names no dataset and backbone): move it out of "
+                          f"{root}")
     m, e, p = r.get('metrics', {}), r.get('error_stats', {}), r.get('params', {})
     lg, cl = m.get('lgclip', {}), m.get('clip_text', {})
     row = dict(run=path.parent.relative_to(root).as_posix(), dataset=r['dataset'], backbone=r['backbone'],

@@ -28,7 +28,8 @@ def _air_fields() -> set:
     from lgclip.air import AiRConfig
     return (set(AiRConfig.__dataclass_fields__) - {'paradigm', 'out_dir'}) | {'paradigms'}
 _NOT_PARAMS = {'dataset': 'the datasets axis', 'backbone': 'the backbones axis', 'pretrained': 'the backbones axis',
-               'preset': 'the top-level preset', 'out_dir': 'the driver (runs/<grid>/<run_id>)', 'cache_dir': '--cache-dir'}
+               'preset': 'the top-level preset', 'out_dir': 'the driver (runs/<grid>/<run_id>)',
+               'cache_dir': '--cache-dir'}
 
 def list_grids() -> list[str]:
     "Names of the grids shipped with lgclip."
@@ -37,10 +38,12 @@ def list_grids() -> list[str]:
 def _settings(g:dict, where:str, table, p:Path) -> dict:
     "Check one table of settings (`params`, or a variant): a table, of Config fields, none of those the grid owns."
     from lgclip.pipeline import Config
-    if not isinstance(table, dict): raise LGCLIPError(f"grid {str(p)!r}: {where} must be a table of settings, got {table!r}")
+    if not isinstance(table, dict):
+        raise LGCLIPError(f"grid {str(p)!r}: {where} must be a table of settings, got {table!r}")
     fields = set(Config.__dataclass_fields__) | (_air_fields() if g.get('template') == 'air_run' else set())
     for k in table:
-        if k in _NOT_PARAMS: raise LGCLIPError(f"grid {str(p)!r}: {where} may not set {k!r}; it comes from {_NOT_PARAMS[k]}")
+        if k in _NOT_PARAMS:
+            raise LGCLIPError(f"grid {str(p)!r}: {where} may not set {k!r}; it comes from {_NOT_PARAMS[k]}")
         if k not in fields: raise LGCLIPError(f"grid {str(p)!r}: {where} has an unknown setting {k!r}; settings are: "
                                               f"{', '.join(sorted(fields - set(_NOT_PARAMS)))}")
     return table
@@ -51,7 +54,8 @@ def load_grid(name_or_path:str|Path, # a shipped grid's name, or a path to a .to
     p = Path(name_or_path)
     if not p.is_file():
         if str(name_or_path).endswith('.toml') or not (GRIDS_DIR/f'{name_or_path}.toml').is_file():
-            raise LGCLIPError(f"unknown grid {str(name_or_path)!r}: give one of {', '.join(list_grids())} or a path to a .toml file")
+            raise LGCLIPError(f"unknown grid {str(name_or_path)!r}: give one of {', '.join(list_grids())} or a path to "
+                              f"a .toml file")
         p = GRIDS_DIR/f'{name_or_path}.toml'
     try: text = p.read_bytes().decode('utf-8')
     except UnicodeDecodeError as e:
@@ -62,22 +66,27 @@ def load_grid(name_or_path:str|Path, # a shipped grid's name, or a path to a .to
     g.setdefault('name', p.stem)
     if g.setdefault('template', 'lgclip_run') not in TEMPLATES:
         raise LGCLIPError(f"grid {str(p)!r}: unknown template {g['template']!r}: use one of {', '.join(TEMPLATES)}")
-    if extra := set(g) - _GRID_KEYS: raise LGCLIPError(f"grid {str(p)!r} has unknown keys {sorted(extra)}: use {sorted(_GRID_KEYS)}")
+    if extra := set(g) - _GRID_KEYS:
+        raise LGCLIPError(f"grid {str(p)!r} has unknown keys {sorted(extra)}: use {sorted(_GRID_KEYS)}")
     for key in ('preset', 'datasets', 'backbones'):
         if not g.get(key): raise LGCLIPError(f"grid {str(p)!r} lacks {key!r}")
     for key in ('name', 'preset', 'description'):
-        if key in g and not isinstance(g[key], str): raise LGCLIPError(f"grid {str(p)!r}: {key!r} must be a string, got {g[key]!r}")
+        if key in g and not isinstance(g[key], str):
+            raise LGCLIPError(f"grid {str(p)!r}: {key!r} must be a string, got {g[key]!r}")
     if not re.fullmatch(r'[A-Za-z0-9._-]+', g['name']) or set(g['name']) == {'.'}:
-        raise LGCLIPError(f"grid name {g['name']!r} in {str(p)!r} names its folder under the runs folder: use letters, digits, "
+        raise LGCLIPError(f"grid name {g['name']!r} in {str(p)!r} names its folder under the runs folder: use letters, "
+                          f"digits, "
                           "'.', '_' and '-' only")
     for key in ('datasets', 'backbones'):   # one name alone is a list of one
         if isinstance(g[key], (str, dict)): g[key] = [g[key]]
-        if not isinstance(g[key], list): raise LGCLIPError(f"grid {str(p)!r}: {key!r} must be a list of names, got {g[key]!r}")
+        if not isinstance(g[key], list):
+            raise LGCLIPError(f"grid {str(p)!r}: {key!r} must be a list of names, got {g[key]!r}")
     if bad := [d for d in g['datasets'] if not isinstance(d, str) or not d.strip()]:
         raise LGCLIPError(f"grid {str(p)!r}: a dataset must be a registry name or a folder, got {bad[0]!r}")
     _settings(g, "'params'", g.get('params', {}), p)
     if not isinstance(g.get('variants', {}), dict):
-        raise LGCLIPError(f"grid {str(p)!r}: 'variants' must be a table of named tables of settings, got {g['variants']!r}")
+        raise LGCLIPError(f"grid {str(p)!r}: 'variants' must be a table of named tables of settings, got "
+                          f"{g['variants']!r}")
     for v, over in g.get('variants', {}).items(): _settings(g, f'variant {v!r}', over, p)
     return g
 
@@ -102,7 +111,9 @@ def expand_grid(grid:dict) -> list[dict]:
                 runs.append(dict(run_id=rid, preset=grid['preset'], **grid.get('params', {}), **over,
                                  dataset=d, backbone=name, pretrained=pre))
     dup = {r['run_id'] for r in runs if [x['run_id'] for x in runs].count(r['run_id']) > 1}
-    if dup: raise LGCLIPError(f"grid {grid.get('name')!r} repeats runs {sorted(dup)}: remove the duplicate datasets or backbones")
+    if dup:
+        raise LGCLIPError(f"grid {grid.get('name')!r} repeats runs {sorted(dup)}: remove the duplicate datasets or "
+                          f"backbones")
     return runs
 
 # %% ../nbs/10_reproduce.ipynb #7385d942
@@ -146,7 +157,8 @@ def template_path(name:str='lgclip_run', # one of `TEMPLATES`
                  ) -> Path:
     "The papermill run template `name` of the source checkout."
     p = source_root()/'nbs'/'experiments'/f'{name}.ipynb'
-    if not p.is_file(): raise LGCLIPError(f"run template {p} is missing: reproduce needs a full source checkout of lgclip")
+    if not p.is_file():
+        raise LGCLIPError(f"run template {p} is missing: reproduce needs a full source checkout of lgclip")
     return p
 
 def template_params(template:str|Path|None=None) -> list[str]:
@@ -159,7 +171,9 @@ def template_params(template:str|Path|None=None) -> list[str]:
 def _check_kernel(kernel:str):
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     try: KernelSpecManager().get_kernel_spec(kernel)
-    except NoSuchKernel: raise LGCLIPError(f"no Jupyter kernel named {kernel!r}: run `python -m ipykernel install --sys-prefix --name {kernel}`") from None
+    except NoSuchKernel:
+        raise LGCLIPError(f"no Jupyter kernel named {kernel!r}: run `python -m ipykernel install --sys-prefix --name "
+                          f"{kernel}`") from None
 
 @contextlib.contextmanager
 def _kernel_path():
@@ -175,9 +189,11 @@ _ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 
 def _error_record(run:dict, e:BaseException, nb:Path) -> dict:
     if isinstance(e, PapermillExecutionError):
-        return dict(run_id=run['run_id'], params=run, notebook=str(nb), cell=e.cell_index, ename=e.ename, evalue=_ANSI.sub('', str(e.evalue)),
+        return dict(run_id=run['run_id'], params=run, notebook=str(nb), cell=e.cell_index, ename=e.ename,
+                    evalue=_ANSI.sub('', str(e.evalue)),
                     traceback=_ANSI.sub('', '\n'.join(e.traceback)))
-    return dict(run_id=run['run_id'], params=run, notebook=str(nb), cell=None, ename=type(e).__name__, evalue=str(e), traceback='')
+    return dict(run_id=run['run_id'], params=run, notebook=str(nb), cell=None, ename=type(e).__name__, evalue=str(e),
+                traceback='')
 
 def run_one(run:dict, # one entry of `expand_grid`
             grid_dir:Path, # runs/<grid>
@@ -219,7 +235,8 @@ def reproduce(grid:str|Path|dict, # a grid name, a .toml path, or a loaded grid
     runs = expand_grid(g)
     if only:
         ids = [r['run_id'] for r in runs]
-        if bad := [o for o in only if o not in ids]: raise LGCLIPError(f"unknown run ids {bad} in grid {g['name']!r}: give some of {', '.join(ids)}")
+        if bad := [o for o in only if o not in ids]:
+            raise LGCLIPError(f"unknown run ids {bad} in grid {g['name']!r}: give some of {', '.join(ids)}")
         runs = [r for r in runs if r['run_id'] in only]
     check_runs(g, runs)   # every run's settings, before anything is written
     _check_kernel(kernel)
@@ -227,7 +244,8 @@ def reproduce(grid:str|Path|dict, # a grid name, a .toml path, or a loaded grid
     cache = check_dir(cache_dir, 'cache_dir') if cache_dir else Path(runs_dir)/'.cache'
     if data_root: check_dir(data_root, 'data_root')
     kind = g.get('template', 'lgclip_run'); template, result = template or template_path(kind), TEMPLATES[kind]
-    base = {k: None for k in template_params(template)} | dict(cache_dir=str(cache.resolve()), data_root=str(Path(data_root).resolve()) if data_root else None)
+    base = {k: None for k in template_params(template)} | dict(cache_dir=str(cache.resolve()),
+                                                               data_root=str(Path(data_root).resolve()) if data_root else None)
     passed, failed, skipped, errors = [], [], [], {}
     t0 = time.perf_counter(); sweep_stale(gdir)
     bar = tqdm(runs, desc=f"reproduce {g['name']}", unit='run', disable=not progress, file=sys.stderr)
@@ -249,21 +267,27 @@ def reproduce(grid:str|Path|dict, # a grid name, a .toml path, or a loaded grid
 # %% ../nbs/10_reproduce.ipynb #02fbd72f
 def main(argv:Sequence[str]|None=None) -> int:
     "CLI: `lgclip reproduce GRID [--runs-dir DIR] [--force] [--only RUN_ID ...] [--no-report]`; returns the exit code."
-    ap = argparse.ArgumentParser(prog='lgclip reproduce', description='Run a grid of LGCLIP runs through the papermill template, then write the report.')
+    ap = argparse.ArgumentParser(prog='lgclip reproduce',
+                                 description='Run a grid of LGCLIP runs through the papermill template, then write the '
+                                             'report.')
     ap.add_argument('grid', help=f"a shipped grid ({', '.join(list_grids())}) or a path to a .toml grid file")
     ap.add_argument('--runs-dir', default='runs', help='outputs go to RUNS_DIR/<grid>/ (default: runs)')
-    ap.add_argument('--cache-dir', default=None, help='shared cache of prompts, prototypes and features (default: RUNS_DIR/.cache)')
+    ap.add_argument('--cache-dir', default=None,
+                    help='shared cache of prompts, prototypes and features (default: RUNS_DIR/.cache)')
     ap.add_argument('--data-root', default=None, help='dataset root passed to every run')
     ap.add_argument('--kernel', default='python3', help='Jupyter kernel that executes the template (default: python3)')
     ap.add_argument('--force', action='store_true', help='re-run runs that already have a result.json')
     ap.add_argument('--only', nargs='+', metavar='RUN_ID', help='run only these runs')
-    ap.add_argument('--report', action=argparse.BooleanOptionalAction, default=True, help='write the report after the batch (default: yes)')
+    ap.add_argument('--report', action=argparse.BooleanOptionalAction, default=True,
+                    help='write the report after the batch (default: yes)')
     ap.add_argument('--figures-dir', default='figures', help='where the report goes (default: figures)')
-    ap.add_argument('--debug', action='store_true', help='print the traceback of an unexpected error (also LGCLIP_DEBUG=1)')
+    ap.add_argument('--debug', action='store_true',
+                    help='print the traceback of an unexpected error (also LGCLIP_DEBUG=1)')
     a = ap.parse_args(argv)
     try:
         if a.report: check_dir(a.figures_dir, 'figures_dir')
-        s = reproduce(a.grid, a.runs_dir, kernel=a.kernel, force=a.force, only=a.only, cache_dir=a.cache_dir, data_root=a.data_root)
+        s = reproduce(a.grid, a.runs_dir, kernel=a.kernel, force=a.force, only=a.only, cache_dir=a.cache_dir,
+                      data_root=a.data_root)
         if a.report and (s['passed'] or any(f for n in TEMPLATES.values() for f in Path(s['runs_dir']).rglob(n))):
             paths = write_report(s['runs_dir'], a.figures_dir)
             print(f"report: {len(paths)} files in {a.figures_dir}")
