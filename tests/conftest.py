@@ -1,10 +1,11 @@
 "Shared test set-up: no network, one throw-away lgclip cache for the session, the repo root."
-import os, subprocess, sys, tempfile
+import os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 import pytest
 
 os.environ['HF_HUB_OFFLINE'] = '1'   # tests never reach a model hub
-os.environ.setdefault('LGCLIP_CACHE', tempfile.mkdtemp(prefix='lgclip-test-cache-'))
+_MADE = None   # the cache this session made, removed when it ends (a cache given in $LGCLIP_CACHE is kept)
+if 'LGCLIP_CACHE' not in os.environ: _MADE = os.environ['LGCLIP_CACHE'] = tempfile.mkdtemp(prefix='lgclip-test-cache-')
 ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope='session')
@@ -28,3 +29,6 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason='slow: run with --slow or LGCLIP_SLOW=1')
     for it in items:
         if 'slow' in it.keywords: it.add_marker(skip)
+
+def pytest_sessionfinish(session, exitstatus):
+    if _MADE: shutil.rmtree(_MADE, ignore_errors=True)
