@@ -388,7 +388,7 @@ def _test_images(ds):
             return x if isinstance(x, (str, Path, Image.Image)) else ds[i][0]
     return View()
 
-RANDOM_NOTE = 'RANDOM WEIGHTS: models were built from configs with random weights; the accuracies below are meaningless (a smoke run).'
+RANDOM_NOTE = 'RANDOM WEIGHTS: models were built from configs with random weights; accuracies from them are meaningless (a smoke run).'
 
 def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     "Run LGCLIP and CLIP's text zero-shot classifier on a dataset; write and return the result."
