@@ -7,15 +7,15 @@ from __future__ import annotations
 import contextlib, dataclasses, errno, hashlib, json, math, os, random, re, secrets, shutil, socket, sys, tempfile
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['SEED_MAX', 'LGCLIPError', 'check_classnames', 'check_positive', 'check_int', 'check_number', 'check_seed',
            'parse_scales', 'check_dir', 'check_file', 'cache_key', 'tmp_name', 'tmp_dir', 'atomic_write', 'save_json',
-           'load_json', 'stale_leftovers', 'sweep_stale', 'warn', 'file_digest', 'set_aside', 'folder_digests',
-           'check_digests', 'seed_everything', 'get_device', 'get_dtype', 'chunked']
+           'load_json', 'stale_leftovers', 'sweep_stale', 'verify_folders', 'warn', 'file_digest', 'set_aside',
+           'folder_digests', 'check_digests', 'seed_everything', 'get_device', 'get_dtype', 'chunked']
 
 # %% ../nbs/00_core.ipynb #d9411469
 class LGCLIPError(ValueError):
@@ -202,6 +202,23 @@ def sweep_stale(folder:str|Path, recursive:bool=False) -> int:
             shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
             n += 1
     return n
+
+def verify_folders(root:str|Path, # one kind's folder of the cache, e.g. `<cache>/models`
+                   problem:Callable, # `problem(folder)`: why an entry is not what was written, or None
+                   is_entry:Callable, # `is_entry(folder)`: the folder is an entry of this kind (e.g. it has its record)
+                   writer:str, # who leaves leftovers when killed, for the reason: 'a build', 'a draw'
+                   repair:bool=False, # set bad entries aside and remove the leftovers
+                  ) -> list[tuple[Path, str]]:
+    "Entry folders of `root` that do not verify and leftovers of killed writers, with reasons: `verify_cache` of a kind."
+    root = Path(root)
+    if not root.is_dir(): return []
+    bad = [(d, why) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and is_entry(d)
+           and (why := problem(d))]
+    left = [(p, f'left behind by {writer} that was killed') for p in stale_leftovers(root)]
+    if repair:
+        for d, why in bad: set_aside(d, why, rebuilt=False)
+        sweep_stale(root)
+    return bad + left
 
 # %% ../nbs/00_core.ipynb #b3b8338e
 def warn(msg:str):

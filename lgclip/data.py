@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 from fastcore.basics import patch
 from .core import (LGCLIPError, check_classnames, check_positive, check_seed, save_json, load_json, tmp_dir,
-                         tmp_name, sweep_stale, stale_leftovers, set_aside, folder_digests, check_digests)
+                         tmp_name, sweep_stale, verify_folders, set_aside, folder_digests, check_digests)
 from .models import default_cache_dir
 
 # %% auto #0
@@ -159,15 +159,8 @@ def verify_cache(cache_dir:str|Path|None=None, # the lgclip cache (default: `def
                  repair:bool=False, # set bad sets aside and remove leftovers of killed writers
                 ) -> list[tuple[Path, str]]:
     "Drawn data sets of the cache's `data/` that are not what was drawn, and leftovers of killed draws, with reasons."
-    root = Path(cache_dir or default_cache_dir())/'data'
-    if not root.is_dir(): return []
-    bad = [(d, why) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and _record(d).is_file()
-           and (why := _drawn_problem(d))]
-    left = [(p, 'left behind by a draw that was killed') for p in stale_leftovers(root)]
-    if repair:
-        for d, why in bad: set_aside(d, why, rebuilt=False)
-        sweep_stale(root)
-    return bad + left
+    return verify_folders(Path(cache_dir or default_cache_dir())/'data', _drawn_problem, lambda d: _record(d).is_file(),
+                          'a draw', repair)
 
 def is_drawn(folder:str|Path) -> bool:
     "True for a data set folder that lgclip drew (it has its record), as opposed to a downloaded one."

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 import torch
 from .core import (LGCLIPError, get_device, get_dtype, save_json, check_dir, tmp_dir, sweep_stale,
-                         stale_leftovers,
+                         verify_folders,
                          set_aside, folder_digests, check_digests)
 
 # %% auto #0
@@ -329,12 +329,5 @@ def verify_cache(cache_dir:str|Path|None=None, # the lgclip cache (default: `def
                  repair:bool=False, # set bad folders aside and remove leftovers of killed builds
                 ) -> list[tuple[Path, str]]:
     "Model folders of the cache that no longer hold what was built, and leftovers of killed builds, with reasons."
-    root = Path(cache_dir or default_cache_dir())/'models'
-    if not root.is_dir(): return []
-    bad = [(d, why) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and (d/_MARK).is_file()
-           and (why := _model_problem(d))]
-    left = [(p, 'left behind by a build that was killed') for p in stale_leftovers(root)]
-    if repair:
-        for d, why in bad: set_aside(d, why, rebuilt=False)
-        sweep_stale(root)
-    return bad + left
+    return verify_folders(Path(cache_dir or default_cache_dir())/'models', _model_problem, lambda d: (d/_MARK).is_file(),
+                          'a build', repair)
