@@ -338,7 +338,6 @@ def check_images(ds):
 def preflight(cfg:Config, out:bool=True):
     "Check in seconds what would fail late: the folders (out only when `out`), the dataset path, the prompts file, the models."
     from lgclip.data import DATASETS
-    from lgclip.core import sweep_stale
     cache = check_dir(cfg.cache_dir, 'cache_dir') if cfg.cache_dir else default_cache_dir()
     if out: check_dir(cfg.run_dir(), 'out_dir')
     if cfg.data_root: check_dir(cfg.data_root, 'data_root')
