@@ -30,7 +30,7 @@ setuptools.setup(
     python_requires=f">={cfg['min_python']}",
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
-    package_data={cfg['lib_path']: ['grids/*.toml']},
+    package_data={cfg['lib_path']: ['grids/*.toml', 'weights/*/*', 'weights/*/*/*']},   # the toy models
     install_requires=words('requirements'),
     extras_require={'dev': words('dev_requirements')},
     entry_points={'console_scripts': words('console_scripts'),

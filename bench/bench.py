@@ -143,13 +143,13 @@ def bench_cpu(res, n, reps, tmp):
                                    'target': '<= 1.2'}
     del vit, enc
     # 2. the tiny tower (preprocessing-bound): new encoder vs today's
-    tiny = load_clip('tiny', None, 'cpu')
+    tiny = load_clip('tiny-random', None, 'cpu')
     for scales in [(1, 2), (1,)]:
         today = TodayEncoder(tiny, scales, 64)
-        new = Encoder('tiny', scales=scales, batch_size=64, device='cpu', clip=tiny)
+        new = Encoder('tiny-random', scales=scales, batch_size=64, device='cpu', clip=tiny)
         t = median_times({'today': lambda: today.embed(files), 'new': lambda: new.embed(files)}, reps)
         close = torch.allclose(new.embed_scales(files), today.embed(files), atol=1e-5)
-        here = Encoder('tiny', scales=scales, batch_size=64, device='cpu', clip=tiny, workers=0)
+        here = Encoder('tiny-random', scales=scales, batch_size=64, device='cpu', clip=tiny, workers=0)
         c0 = cpu_seconds(); today.embed(files); c1 = cpu_seconds(); here.embed(files); c2 = cpu_seconds()
         res[f'tiny_encode_vs_today_scales_{"_".join(map(str, scales))}'] = {
             'images': n, 'workers': default_workers('cpu'), 'today_img_per_s': round(n / t['today'], 1),
@@ -157,7 +157,7 @@ def bench_cpu(res, n, reps, tmp):
             'cpu_work_today_vs_new_in_process': round((c1 - c0) / (c2 - c1), 3),
             'same_features_atol_1e-5': close, 'target': '>= 1.7'}
     # 4. a shuffled half of a cached set: no forward pass
-    enc = Encoder('tiny', scales=(1, 2), batch_size=64, device='cpu', clip=tiny, cache_dir=tmp/'cache')
+    enc = Encoder('tiny-random', scales=(1, 2), batch_size=64, device='cpu', clip=tiny, cache_dir=tmp/'cache')
     t0 = time.perf_counter(); full = enc.encode(files, progress=False); cold = time.perf_counter() - t0
     passes = enc.forward_passes; half = random.Random(0).sample(range(n), n // 2)
     t0 = time.perf_counter(); again = enc.encode([files[i] for i in half], progress=False)
@@ -168,7 +168,7 @@ def bench_cpu(res, n, reps, tmp):
                                    'seconds_first': round(cold, 3),
                                    'seconds_shuffled_half': round(warm, 3), 'target': '0 forward passes'}
     # 5. synthesis vs the bare diffusers call
-    res['synthesis_vs_bare'] = bench_synthesis('tiny', 'cpu', 64, 2, 3.0, 32, 8, max(reps, 5), tmp)
+    res['synthesis_vs_bare'] = bench_synthesis('tiny-random', 'cpu', 64, 2, 3.0, 32, 8, max(reps, 5), tmp)
 
 def bench_synthesis(generator, device, n, steps, guidance, size, batch, reps, tmp):
     from lgclip.models import load_generator, Loaded

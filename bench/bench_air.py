@@ -12,7 +12,7 @@ For each backbone and each learner, at the same batch of images and the same cla
          epochs on already-preprocessed pixels.
 A ratio > 1 means lgclip is faster. Random weights: speed does not depend on weight values. The CUDA section (fp16
 autocast and a gradient scaler on both sides, as `train_prompts` runs there) is skipped when no GPU is visible.
-Usage: python bench/bench_air.py [--backbones tiny,ViT-B-32] [--batch 16] [--classes 10] [--out bench/air.json]"""
+Usage: python bench/bench_air.py [--backbones tiny-random,ViT-B-32] [--batch 16] [--classes 10] [--out bench/air.json]"""
 import argparse, json, platform, time
 from pathlib import Path
 import numpy as np
@@ -39,10 +39,10 @@ def bench_backbone(backbone, batch, n_classes, device, epochs, n_images, reps):
     from lgclip.prompt_learning import (TextualPrompts, VisualPrompts, TrainConfig, train_set, train_prompts,
                                         amp_dtype)
     dev = torch.device(device)
-    clip = load_clip(backbone, None if backbone == 'tiny' else 'random', device=device, dtype='fp32')
+    clip = load_clip(backbone, None if backbone.startswith('tiny') else 'random', device=device, dtype='fp32')
     model, (pre, tok) = clip.model, clip.extra
     names = [f'class {i}' for i in range(n_classes)]
-    imgs = images(n_images, 96 if backbone == 'tiny' else 256)
+    imgs = images(n_images, 96 if backbone.startswith('tiny') else 256)
     pix = torch.stack([pre(im) for im in imgs]).to(dev)
     y = torch.arange(n_images, device=dev) % n_classes
     xb, yb = pix[:batch], y[:batch]
@@ -101,21 +101,21 @@ def bench_backbone(backbone, batch, n_classes, device, epochs, n_images, reps):
                      'fit_bare_img_per_s': round(epochs * n_images / fit_bare, 2),
                      'fit_ours_img_per_s': round(epochs * n_images / fit_ours, 2),
                      'fit_ours_vs_bare': round(fit_bare / fit_ours, 3)}
-    return {'backbone': backbone + ('' if backbone == 'tiny' else ' (random weights)'), 'batch': batch,
+    return {'backbone': backbone + (' (random weights)' if backbone != 'tiny' else ''), 'batch': batch,
             'classes': n_classes, 'prompt_tokens': 16, 'fit_images': n_images, 'fit_epochs': epochs,
             'autocast': str(dt), **res}
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--backbones', default='tiny,ViT-B-32'); p.add_argument('--batch', type=int, default=16)
+    p.add_argument('--backbones', default='tiny-random,ViT-B-32'); p.add_argument('--batch', type=int, default=16)
     p.add_argument('--classes', type=int, default=10); p.add_argument('--reps', type=int, default=3)
     p.add_argument('--out', default='bench/air.json')
     a = p.parse_args()
     res = {'machine': platform.machine(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-           'note': "ViT-B-32 with random weights, tiny as lgclip ships it (speed does not depend on weight values); "
+           'note': "ViT-B-32 with random weights, tiny-random: the random-weight ViT builder (speed does not depend on weight values); "
                    "ratios > 1: lgclip faster", 'cpu': [], 'cuda': []}
     for bb in a.backbones.split(','):
-        small = bb == 'tiny'
+        small = bb.startswith('tiny')
         r = bench_backbone(bb, a.batch, a.classes, 'cpu', epochs=3 if small else 2, n_images=64 if small else 32,
                            reps=a.reps if small else 2)
         res['cpu'].append(r); print(json.dumps(r, indent=1), flush=True)

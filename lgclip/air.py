@@ -387,6 +387,7 @@ def evaluate(self:AiR, test:ImageSet, baselines:bool=True, progress:bool=False) 
     return out
 
 # %% ../nbs/16_air.ipynb #a743310d
+from .models import TOY_NOTE
 AIR_NOTE = ('RANDOM WEIGHTS: some model behind these numbers had random weights; the accuracies are meaningless '
             '(a smoke run of the code paths).')
 
@@ -408,10 +409,10 @@ def compare(train:ImageSet, test:ImageSet, config:AiRConfig|None=None, lgclip:LG
         ev = m.evaluate(test, baselines=not rows, progress=progress)
         rows.update(ev)
         runs[s] = {'rounds': m.history, 'run_dir': str(m.run_dir), 'seconds': round(m.seconds['fit'], 3)}
-    rnd, versions = first.lgclip.random_weights(), _versions()
+    rnd, toy, versions = first.lgclip.random_weights(), first.lgclip.toy_models(), _versions()
     names = train.classnames
     res = {'lgclip_version': versions['lgclip'], 'kind': 'air', 'paradigm': c.paradigm, 'learner': c.learner,
-           'random_weights': rnd, 'note': AIR_NOTE if rnd else '',
+           'random_weights': rnd, 'toy_models': toy, 'note': AIR_NOTE if rnd else TOY_NOTE if toy else '',
            'params': {'air': c.to_dict(), 'lgclip': first.lgclip.config.to_dict()},
            'dataset': train.name, 'test_dataset': test.name, 'backbone': first.lgclip.config.backbone,
            'n_classes': len(names), 'n_unlabeled': len(split.unlabeled), 'n_labeled': len(split.labeled or []),
@@ -527,9 +528,9 @@ def run_air(config:Config|None=None, paradigms:str|Sequence[str]=PARADIGMS, air:
     for p in ps:
         r = compare(pool, test, dataclasses.replace(air, paradigm=p), lg, progress=progress)
         per[p] = {k: r[k] for k in ('metrics', 'n_unlabeled', 'n_labeled', 'seen', 'unseen', 'runs')}
-    rnd, versions = lg.random_weights(), _versions()
+    rnd, toy, versions = lg.random_weights(), lg.toy_models(), _versions()
     res = {'lgclip_version': versions['lgclip'], 'kind': 'air', 'preset': cfg.preset, 'dataset': test.name,
-           'backbone': cfg.backbone, 'learner': air.learner, 'random_weights': rnd, 'note': AIR_NOTE if rnd else '',
+           'backbone': cfg.backbone, 'learner': air.learner, 'random_weights': rnd, 'toy_models': toy, 'note': AIR_NOTE if rnd else TOY_NOTE if toy else '',
            'pool': how, 'n_classes': len(test.classnames), 'n_pool': len(pool), 'n_test': len(test),
            'params': {'lgclip': cfg.to_dict(), 'air': {k: v for k, v in air.to_dict().items() if k != 'paradigm'},
                       'paradigms': ps},
@@ -551,6 +552,7 @@ def air_lines(res:dict, out:str|Path) -> str:
                      f"{f(r.get('seen'))}{f(r.get('unseen'))}{f(r.get('harmonic'))}")
     lines.append(f"results: {Path(out)/'air.json'}")
     if res['random_weights']: lines.append(AIR_NOTE)
+    elif res.get('toy_models'): lines.append(TOY_NOTE)
     return '\n'.join(lines)
 
 # %% ../nbs/16_air.ipynb #86cb5625

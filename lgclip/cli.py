@@ -8,6 +8,7 @@ import argparse, importlib, os, shutil, sys, tempfile, traceback
 from pathlib import Path
 from .core import LGCLIPError, check_dir
 from .pipeline import Config, PRESETS, run, LGCLIP, RANDOM_NOTE
+from .models import TOY_NOTE
 
 # %% auto #0
 __all__ = ['KINDS', 'parser', 'summary', 'process_rank', 'synthesize', 'main', 'cache_check', 'cache_clear', 'cache_main']
@@ -15,7 +16,7 @@ __all__ = ['KINDS', 'parser', 'summary', 'process_rank', 'synthesize', 'main', '
 # %% ../nbs/09_cli.ipynb #c08a22e4
 def _config_args(p:argparse.ArgumentParser):
     p.add_argument('--preset', default='tiny',
-                   help=f"one of {', '.join(PRESETS)} (default: tiny, offline, random weights)")
+                   help=f"one of {', '.join(PRESETS)} (default: tiny, offline: lgclip's toy models)")
     p.add_argument('--dataset', help='registry name (cifar10, ..., shapes) or an image folder')
     p.add_argument('--data-root', help='where the dataset lies')
     p.add_argument('--download', action='store_true', default=None, help='allow downloading the dataset')
@@ -29,7 +30,7 @@ def _config_args(p:argparse.ArgumentParser):
     p.add_argument('--steps', type=int)
     p.add_argument('--guidance', type=float)
     p.add_argument('--image-size', type=int)
-    p.add_argument('--backbone', help="open_clip model name, 'local-dir:FOLDER' or 'tiny'")
+    p.add_argument('--backbone', help="open_clip model name, 'local-dir:FOLDER', 'tiny' (the toy CLIP) or 'tiny-random'")
     p.add_argument('--pretrained', help='open_clip pretrained tag or checkpoint path')
     p.add_argument('--scales', help="grid sizes, e.g. '1,2'")
     p.add_argument('--mode', help='mean, max or knn')
@@ -88,7 +89,9 @@ def summary(res:dict, out:str|Path) -> str:
     lines = [f"lgclip run: preset={res['preset']} dataset={res['dataset']} backbone={res['backbone']} "
              f"classes={res['n_classes']} test images={res['n_test']}",
              f"{'classifier':<22}{'top1':>8}{'top5':>8}{'recall':>8}"]
-    for k, name in (('lgclip', 'LGCLIP (prototypes)'), ('clip_text', 'CLIP text zero-shot')):
+    rows = [('lgclip', 'LGCLIP (prototypes)'), ('clip_text', 'CLIP text zero-shot')]
+    if 'fused' in m: rows.append(('fused', f"fused (alpha {m['fused']['alpha']:g})"))
+    for k, name in rows:
         lines.append(f"{name:<22}{m[k]['top1']:>8.3f}{m[k]['top5']:>8.3f}{m[k]['mean_per_class_recall']:>8.3f}")
     lines.append(f"errors: {e['prompt_errors']} prompt, {e['image_errors']} image; "
                  f"{e['erroneous_classes']}/{e['n_classes']} classes touched")
@@ -97,6 +100,7 @@ def summary(res:dict, out:str|Path) -> str:
     lines.append(f"seconds: " + ', '.join(f"{k} {v:.1f}" for k, v in res['seconds'].items()))
     lines.append(f"results: {Path(out)/'result.json'}  grid: {Path(out)/'grid.png'}")
     if res['random_weights']: lines.append(RANDOM_NOTE)
+    elif res.get('toy_models'): lines.append(TOY_NOTE)
     return '\n'.join(lines)
 
 # %% ../nbs/09_cli.ipynb #6694399a
@@ -148,8 +152,8 @@ def _main(argv:list[str]) -> int:
     if argv[:1] == ['reproduce']:
         from lgclip.reproduce import main as reproduce_main
         return reproduce_main(argv[1:])
-    if argv[:1] in (['air'], ['adapt']):   # their own parsers; an LGCLIPError they raise is one line, exit 2
-        return importlib.import_module('lgclip.air' if argv[0] == 'air' else 'lgclip.lora').main(argv[1:])
+    if argv[:1] in (['air'], ['adapt'], ['world']):   # their own parsers; an LGCLIPError they raise is one line, exit 2
+        return importlib.import_module({'air': 'lgclip.air', 'adapt': 'lgclip.lora', 'world': 'lgclip.train'}[argv[0]]).main(argv[1:])
     a = parser().parse_args(argv)
     if a.cmd == 'cache': return cache_main(a)
     cfg = _config(a)

@@ -17,7 +17,7 @@ from .core import (LGCLIPError, check_classnames, check_positive, check_seed, sa
 from .models import default_cache_dir
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'SHAPES', 'DATASETS', 'load_image', 'ImageSet', 'image_folder', 'drawn_set', 'make_shapes',
+__all__ = ['IMAGE_EXTS', 'SHAPES', 'WORLD', 'DATASETS', 'load_image', 'ImageSet', 'image_folder', 'drawn_set', 'make_shapes',
            'verify_cache', 'is_drawn', 'DatasetInfo', 'dataset_info', 'get_dataset']
 
 # %% ../nbs/02_data.ipynb #524c970d
@@ -91,6 +91,7 @@ def image_folder(root:str|Path, # folder holding one sub-folder of images per cl
 
 # %% ../nbs/02_data.ipynb #8808ebf2
 SHAPES = ['circle', 'square', 'star', 'triangle']  # sorted, so folder order is label order
+WORLD = ['arrow', 'circle', 'crescent', 'cross', 'diamond', 'heart', 'ring', 'square', 'star', 'triangle']  # lesson 12
 
 def _vertices(kind, cx, cy, r, angle):
     k, radii = {'square': (4, [r]), 'triangle': (3, [r]), 'star': (10, [r, 0.42*r])}[kind]
@@ -366,6 +367,14 @@ def _load_shapes(root=None, split='test', download=False) -> ImageSet:
     make_shapes(out.parent)   # draws it when missing, checks it when there
     return image_folder(out/'test', name='shapes')
 
+def _world_loader(style):
+    def load(root=None, split='test', download=False) -> ImageSet:
+        "The miniature world (`lgclip.world`) under `root` (default: the cache), drawn when missing."
+        from lgclip.world import load_world
+        _check_split(f"world{'-shifted' if style == 'shifted' else ''}", split, ('train', 'test'))
+        return load_world(Path(root or default_cache_dir()/'data').expanduser(), split, style)
+    return load
+
 _tt = lambda split: dict(split=split)
 DATASETS = {d.name: d for d in [
     DatasetInfo('cifar10', _CLASSNAMES['cifar10'], 'photo', _tv_loader('cifar10', 'CIFAR10',
@@ -392,6 +401,10 @@ DATASETS = {d.name: d for d in [
     DatasetInfo('mnist', _CLASSNAMES['mnist'], 'handwritten digit', _load_mnist),
     DatasetInfo('shapes', SHAPES, 'simple drawing', _load_shapes, splits=('test',),
                 note='drawn by make_shapes; no download'),
+    DatasetInfo('world', WORLD, 'simple drawing', _world_loader('plain'),
+                note='the miniature world of lesson 12 (filled shapes), drawn by lgclip.world; no download'),
+    DatasetInfo('world-shifted', WORLD, 'simple drawing', _world_loader('shifted'),
+                note="the world's harder variant (striped backgrounds, blurred), drawn by lgclip.world; no download"),
 ]}
 
 def dataset_info(name:str) -> DatasetInfo:

@@ -28,9 +28,8 @@ __all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'make_config', 'LGCLIP', 'quiet_l
 
 # %% ../nbs/08_pipeline.ipynb #b03eacd0
 PRESETS = {
-    'tiny': dict(dataset='shapes', llm='tiny', generator='tiny', backbone='tiny', pretrained=None, prompts_per_class=3,
-                 n_prototypes=4,
-                 steps=2, guidance=3.0, image_size=32, scales=(1, 2)),
+    'tiny': dict(dataset='world', llm='tiny', generator='tiny', backbone='tiny', pretrained=None, prompts_per_class=3,
+                 n_prototypes=4, steps=20, guidance=4.0, image_size=32, scales=(1, 2)),
     'paper': dict(dataset='cifar10', llm='qwen2.5-1.5b', generator='sd15', backbone='ViT-B-32', pretrained='openai',
                   prompts_per_class=5,
                   n_prototypes=16, steps=25, guidance=7.5, image_size=512, scales=(1, 2)),
@@ -247,8 +246,17 @@ def random_weights(self:LGCLIP) -> bool:
     rnd = [self.encoder.model().random_weights]
     if self.bank is not None: rnd.append(self.bank.random_weights)
     if self.prompts is not None and not c.prompts_file and c.llm != 'template':
-        rnd.append(c.llm == 'tiny' or is_random_weights(c.llm))
+        rnd.append(c.llm == 'tiny-random' or is_random_weights(c.llm))
     return any(rnd)
+
+@patch
+def toy_models(self:LGCLIP) -> bool:
+    "True when a model behind this classifier is one of lgclip's toy models, trained on its drawn world."
+    from lgclip.models import is_toy
+    c = self.config
+    toy = [is_toy(self.encoder.model().source), c.generator == 'tiny' or is_toy(c.generator)]
+    if not c.prompts_file and c.llm != 'template': toy.append(c.llm == 'tiny' or is_toy(c.llm))
+    return any(toy)
 
 # %% ../nbs/08_pipeline.ipynb #f3401403
 _ONE = (Image.Image, str, Path)
@@ -320,9 +328,11 @@ def load(cls:LGCLIP, path:str|Path, **settings) -> LGCLIP:
 # %% ../nbs/08_pipeline.ipynb #79e240e2
 def check_models(cfg:Config):
     "Resolve the run's LLM, generator and backbone without loading them; raise naming the first one missing or unusable."
-    from lgclip.models import resolve_hf_model, clip_source, GENERATORS, LLMS
-    if cfg.llm not in ('tiny', 'template') and not cfg.prompts_file: resolve_hf_model(cfg.llm, 'LLM', LLMS, '--llm')
-    if cfg.generator != 'tiny': resolve_hf_model(cfg.generator, 'generator', GENERATORS, '--generator')
+    from lgclip.models import resolve_hf_model, clip_source, toy_model, GENERATORS, LLMS, TINY_NAMES
+    if cfg.llm == 'tiny' and not cfg.prompts_file: toy_model('llm')   # shipped and intact
+    elif cfg.llm not in (*TINY_NAMES, 'template') and not cfg.prompts_file: resolve_hf_model(cfg.llm, 'LLM', LLMS, '--llm')
+    if cfg.generator == 'tiny': toy_model('generator')
+    elif cfg.generator not in TINY_NAMES: resolve_hf_model(cfg.generator, 'generator', GENERATORS, '--generator')
     clip_source(str(cfg.backbone), cfg.pretrained, cfg.cache_dir)
 
 def check_images(ds):
@@ -388,6 +398,7 @@ def _test_images(ds):
     return View()
 
 RANDOM_NOTE = 'RANDOM WEIGHTS: models were built from configs with random weights; accuracies from them are meaningless (a smoke run).'
+from .models import TOY_NOTE
 
 def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     "Run LGCLIP and CLIP's text zero-shot classifier on a dataset; write and return the result."
@@ -414,16 +425,20 @@ def run(config:Config|None=None, progress:bool=True, **settings) -> dict:
     t = time.perf_counter()
     text = TextClassifier(clip, ds.classnames, [f'a {domain} of a {{}}.', *TEMPLATES])
     labels = ds.labels.tolist()
-    metrics = {'lgclip': classification_metrics(model.classifier.logits(feats), labels),
-               'clip_text': classification_metrics(text.logits(feats1), labels)}
+    from lgclip.fusion import fuse_logits, DEFAULT_ALPHA
+    lg_logits, text_logits = model.classifier.logits(feats), text.logits(feats1)
+    metrics = {'lgclip': classification_metrics(lg_logits, labels),
+               'clip_text': classification_metrics(text_logits, labels),
+               'fused': {**classification_metrics(fuse_logits(text_logits, lg_logits, DEFAULT_ALPHA), labels),
+                         'alpha': DEFAULT_ALPHA}}
     flat = [p for c in ds.classnames for p in model.prompts.prompts[c]]
     stats = attribute_errors(ds.classnames, model.prompts.prompts, model.prompts.rejected,
                              text.predict(text_features(clip, flat)).tolist(), model.bank.labels(ds.classnames),
                              text.predict(proto1).tolist())
     seconds['classify'] = time.perf_counter() - t; seconds['total'] = time.perf_counter() - t0
-    rnd, versions = model.random_weights(), _versions()
-    res = {'lgclip_version': versions['lgclip'], 'preset': cfg.preset, 'random_weights': rnd,
-           'note': RANDOM_NOTE if rnd else '',
+    rnd, toy, versions = model.random_weights(), model.toy_models(), _versions()
+    res = {'lgclip_version': versions['lgclip'], 'preset': cfg.preset, 'random_weights': rnd, 'toy_models': toy,
+           'note': RANDOM_NOTE if rnd else TOY_NOTE if toy else '',
            'params': cfg.to_dict(), 'dataset': ds.name, 'backbone': cfg.backbone, 'n_classes': len(ds.classnames),
            'n_test': len(ds),
            'metrics': metrics, 'error_stats': stats,

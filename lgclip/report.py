@@ -37,9 +37,11 @@ def _row(path:Path, root:Path) -> dict:
     lg, cl = m.get('lgclip', {}), m.get('clip_text', {})
     row = dict(run=path.parent.relative_to(root).as_posix(), dataset=r['dataset'], backbone=r['backbone'],
                pretrained=p.get('pretrained'), preset=r.get('preset'), random_weights=bool(r.get('random_weights')),
+               toy_models=bool(r.get('toy_models')),
                n_classes=r.get('n_classes'), n_test=r.get('n_test'),
                lgclip_top1=lg.get('top1'), lgclip_top5=lg.get('top5'), lgclip_recall=lg.get('mean_per_class_recall'),
-               clip_top1=cl.get('top1'), clip_top5=cl.get('top5'), clip_recall=cl.get('mean_per_class_recall'))
+               clip_top1=cl.get('top1'), clip_top5=cl.get('top5'), clip_recall=cl.get('mean_per_class_recall'),
+               fused_top1=m.get('fused', {}).get('top1'))
     row['delta'] = None if None in (row['lgclip_top1'], row['clip_top1']) else row['lgclip_top1'] - row['clip_top1']
     row |= {k: e.get(k) for k in _ERR}
     row['seconds'] = r.get('seconds', {}).get('total')
@@ -68,18 +70,21 @@ def load_results(runs_dir:str|Path, # folder searched recursively for `result.js
 # %% ../nbs/11_report.ipynb #ceab0b94
 def result_tables(result:dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Metrics (%) of LGCLIP and CLIP zero-shot, and the error statistics, of one run's result dict."
-    m = pd.DataFrame(result['metrics']).T.rename(index={'lgclip': 'LGCLIP', 'clip_text': 'CLIP zero-shot'})
+    m = pd.DataFrame(result['metrics']).T.rename(index={'lgclip': 'LGCLIP', 'clip_text': 'CLIP zero-shot', 'fused': 'fused'})
     m = (100 * m).round(1)
     m.attrs['title'] = f"{result['dataset']} / {result['backbone']} — {result.get('preset')} preset" + (
-        ' — random weights, accuracy meaningless' if result.get('random_weights') else '')
+        ' — random weights, accuracy meaningless' if result.get('random_weights') else
+        ' — toy models trained on drawn shapes (a toy world, not the paper)' if result.get('toy_models') else '')
     e = pd.DataFrame([{k: result.get('error_stats', {}).get(k) for k in ['n_classes', *_ERR]}])
     return m, e
 
 # %% ../nbs/11_report.ipynb #846e2b92
 def preset_title(df:pd.DataFrame) -> str:
-    "'<preset> preset', plus a warning when any run used random weights."
+    "'<preset> preset', plus a warning when any run used random weights, or a note when toy models made it."
     title = ' + '.join(sorted(df['preset'].dropna().astype(str).unique())) + ' preset'
-    return title + (' — random weights, accuracy meaningless' if df['random_weights'].any() else '')
+    if df['random_weights'].any(): return title + ' — random weights, accuracy meaningless'
+    toy = 'toy_models' in df and df['toy_models'].any()
+    return title + (' — toy models trained on drawn shapes (a toy world, not the paper)' if toy else '')
 
 # %% ../nbs/11_report.ipynb #71acee36
 PAPER: dict[tuple[str, str], float] = {}  # (dataset, backbone) -> published LGCLIP top-1 %; none recovered yet
@@ -125,7 +130,8 @@ def load_air_results(runs_dir:str|Path, # folder searched recursively for `air.j
         if not isinstance(r, dict) or r.get('kind') != 'air' or not isinstance(r.get('rows'), list):
             raise LGCLIPError(f"{f} is not an lgclip AiR result (it has no rows): move it out of {root}")
         head = dict(run=f.parent.relative_to(root).as_posix(), dataset=r.get('dataset'), backbone=r.get('backbone'),
-                    prompts=r.get('learner'), preset=r.get('preset'), random_weights=bool(r.get('random_weights')))
+                    prompts=r.get('learner'), preset=r.get('preset'), random_weights=bool(r.get('random_weights')),
+                    toy_models=bool(r.get('toy_models')))
         rows += [head | x for x in r['rows']]
     return pd.DataFrame(rows)
 

@@ -344,7 +344,7 @@ class Bank:
 def _random_weights(self:Synthesizer) -> bool:
     from lgclip.models import is_random_weights
     rnd = getattr(self.generator, 'random_weights', None)
-    return rnd if rnd is not None else (self.generator == 'tiny' or is_random_weights(self.generator))
+    return rnd if rnd is not None else (self.generator == 'tiny-random' or is_random_weights(self.generator))
 
 @patch
 def _threads(self:Synthesizer, claims:Claims, base:int):

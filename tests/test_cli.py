@@ -11,10 +11,11 @@ def test_run_tiny_end_to_end(tmp_path, cache):
     assert r.returncode == 0, r.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == ['bank.pt', 'grid.png', 'prompts.json', 'result.json']
     res = json.loads((out/'result.json').read_text())
-    assert res['random_weights'] is True and 'meaningless' in res['note']
-    assert set(res['metrics']) == {'lgclip', 'clip_text'} and res['n_classes'] == 4 and res['n_test'] == 12
-    assert 'RANDOM WEIGHTS' in r.stdout and 'LGCLIP (prototypes)' in r.stdout and 'CLIP text zero-shot' in r.stdout
-    assert Image.open(out/'grid.png').size[1] == 4 * 64
+    assert res['random_weights'] is False and res['toy_models'] is True and 'toy world' in res['note']
+    assert set(res['metrics']) == {'lgclip', 'clip_text', 'fused'} and res['n_classes'] == 10 and res['n_test'] == 30
+    assert res['dataset'] == 'world' and 'RANDOM WEIGHTS' not in r.stdout and 'toy models trained on drawn shapes' in r.stdout
+    assert 'LGCLIP (prototypes)' in r.stdout and 'CLIP text zero-shot' in r.stdout and 'fused (alpha 0.6)' in r.stdout
+    assert Image.open(out/'grid.png').size[1] == 10 * 64
     # a second run re-uses prompts, prototypes and features: no image is rendered again
     bank = Path(res['artifacts']['prototypes']); before = {p: p.stat().st_mtime_ns for p in bank.rglob('*.png')}
     r2 = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'out2', '--max-per-class', 3)
@@ -22,6 +23,15 @@ def test_run_tiny_end_to_end(tmp_path, cache):
     assert {p: p.stat().st_mtime_ns for p in bank.rglob('*.png')} == before
     res2 = json.loads((tmp_path/'out2'/'result.json').read_text())
     assert res2['metrics'] == res['metrics']
+
+def test_run_random_weights_says_so(tmp_path, cache):
+    "The random-weight builders still run the whole method, and the run says its numbers are meaningless."
+    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--max-per-class', 2, '--dataset', 'shapes',
+                   '--llm', 'tiny-random', '--generator', 'tiny-random', '--backbone', 'tiny-random', '--steps', 2)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path/'o'/'result.json').read_text())
+    assert res['random_weights'] is True and 'meaningless' in res['note'] and res['n_classes'] == 4
+    assert 'RANDOM WEIGHTS' in r.stdout and 'toy models' not in r.stdout
 
 BAD = [(['--dataset', 'nope'], "unknown dataset 'nope'"),
        (['--backbone', 'ViT-Q-1'], "unknown backbone 'ViT-Q-1'"),
