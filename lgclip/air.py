@@ -483,6 +483,7 @@ def check_learner(learner:str, backbone:str, pretrained:str|None=None, cache_dir
 
 # %% ../nbs/16_air.ipynb #182f3a99
 AIR_PRESETS = {'tiny': dict(iterations=2, epochs=3, warmup_epochs=1, batch_size=8, n_ctx=4)}
+AIR_PRESETS['tiny-random'] = AIR_PRESETS['tiny']   # the smoke preset: the same short schedule
 ROWS = {'clip_text': 'CLIP', 'lgclip': 'LGCLIP', 'fused': 'fused', 'grip': 'GRIP-style', 'air': 'AiR'}
 
 def air_settings(preset:str='tiny', **settings) -> AiRConfig:

@@ -28,8 +28,11 @@ __all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'make_config', 'LGCLIP', 'quiet_l
 
 # %% ../nbs/08_pipeline.ipynb #b03eacd0
 PRESETS = {
-    'tiny': dict(dataset='world', llm='tiny', generator='tiny', backbone='tiny', pretrained=None, prompts_per_class=3,
-                 n_prototypes=4, steps=20, guidance=4.0, image_size=32, scales=(1, 2)),
+    'tiny': dict(dataset='world', llm='tiny', generator='tiny', backbone='tiny', pretrained=None, prompts_per_class=8,
+                 n_prototypes=8, steps=20, guidance=4.0, image_size=32, scales=(1,)),  # one scale: see below
+    'tiny-random': dict(dataset='shapes', llm='tiny-random', generator='tiny-random', backbone='tiny-random',
+                        pretrained=None, prompts_per_class=3, n_prototypes=4, steps=2, guidance=3.0, image_size=32,
+                        scales=(1, 2)),   # a smoke run of every code path on random weights, in seconds
     'paper': dict(dataset='cifar10', llm='qwen2.5-1.5b', generator='sd15', backbone='ViT-B-32', pretrained='openai',
                   prompts_per_class=5,
                   n_prototypes=16, steps=25, guidance=7.5, image_size=512, scales=(1, 2)),

@@ -22,10 +22,10 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def clip(cache):
-    return load_clip('tiny', device='cpu', cache_dir=cache)
+    return load_clip('tiny-random', device='cpu', cache_dir=cache)
 
 def _air(world, cache, tmp_path, **kw):
-    return AiR(world['train'].classnames, prototypes=world['protos'], domain='simple drawing', cache_dir=str(cache),
+    return AiR(world['train'].classnames, preset='tiny-random', prototypes=world['protos'], domain='simple drawing', cache_dir=str(cache),
                out_dir=str(tmp_path/'runs'), **{**QUICK, **kw})
 
 def _labelled(world, n_classes=3):
@@ -140,12 +140,12 @@ def test_visual_prompts_on_a_resnet_tower(world, cache, tmp_path):
 
 @pytest.mark.parametrize('value', ['semi', 'UL-ish', 3, None])
 def test_bad_paradigm_is_named(world, value):
-    with pytest.raises(LGCLIPError, match=f"unknown paradigm {value!r}"): AiR(world['train'].classnames, paradigm=value)
+    with pytest.raises(LGCLIPError, match=f"unknown paradigm {value!r}"): AiR(world['train'].classnames, preset='tiny-random', paradigm=value)
     with pytest.raises(LGCLIPError, match=f"unknown paradigm {value!r}"): split_paradigm(world['train'], value)
 
 @pytest.mark.parametrize('value', [1.5, -0.1, 'half', float('nan'), True, None])
 def test_bad_alpha_is_named(world, value):
-    with pytest.raises(LGCLIPError, match=f"got {value!r}"): AiR(world['train'].classnames, alpha=value)
+    with pytest.raises(LGCLIPError, match=f"got {value!r}"): AiR(world['train'].classnames, preset='tiny-random', alpha=value)
     with pytest.raises(LGCLIPError, match=f"got {value!r}"): fuse_logits(torch.zeros(1, 2), torch.zeros(1, 2), value)
 
 def test_paradigm_inputs(world, cache, tmp_path):
@@ -156,7 +156,7 @@ def test_paradigm_inputs(world, cache, tmp_path):
         _air(world, cache, tmp_path, paradigm='trzsl').fit(s.unlabeled, progress=False)
     with pytest.raises(LGCLIPError, match='cover every class'):
         _air(world, cache, tmp_path, paradigm='trzsl').fit(s.unlabeled, s.labeled, progress=False)
-    with pytest.raises(LGCLIPError, match="unknown setting 'epoch'"): AiR(world['train'].classnames, epoch=3)
+    with pytest.raises(LGCLIPError, match="unknown setting 'epoch'"): AiR(world['train'].classnames, preset='tiny-random', epoch=3)
 
 def test_trzsl_learns_on_unseen_pseudo_labels_and_reports_seen_unseen(world, cache, tmp_path):
     s = split_paradigm(world['train'], 'trzsl', seed=1)
@@ -186,7 +186,7 @@ def test_compare_writes_both_styles_and_the_baselines(world, cache, tmp_path):
 
 def test_air_renders_its_own_prototypes(world, cache, tmp_path):
     "Without `prototypes`, AiR fits its LGCLIP (template prompts, the tiny generator) and uses the rendered bank."
-    m = AiR(world['train'].classnames, domain='simple drawing', cache_dir=str(cache), out_dir=str(tmp_path),
+    m = AiR(world['train'].classnames, preset='tiny-random', domain='simple drawing', cache_dir=str(cache), out_dir=str(tmp_path),
             llm='template', n_prototypes=2, **{**QUICK, 'iterations': 1, 'epochs': 1})
     m.fit(world['train'], progress=False)
     assert m.lgclip.bank is not None and len(m.lgclip.bank.items) == 8

@@ -6,7 +6,7 @@ from conftest import lgclip_cli
 from lgclip.cli import main as cli_main
 import lgclip.lora as lora
 
-QUICK = ['--quiet', '--iterations', '1', '--epochs', '1', '--max-per-class', '3', '--llm', 'template']
+QUICK = ['--quiet', '--preset', 'tiny-random', '--iterations', '1', '--epochs', '1', '--max-per-class', '3', '--llm', 'template']
 ROWS = ['CLIP', 'LGCLIP', 'fused', 'GRIP-style', 'AiR']
 
 def test_air_writes_every_row(tmp_path, cache, capsys):
@@ -39,7 +39,7 @@ def test_air_bad_values_fail_in_one_line(tmp_path, cache, capsys, args, msg):
 
 def _adapt(images, cache, capsys) -> str:
     args = ['adapt', '--images', images, '--domain-prompt', 'a simple drawing', '--steps', '2', '--batch-size', '1',
-            '--cache-dir', cache, '--quiet']
+            '--cache-dir', cache, '--quiet', '--generator', 'tiny-random']
     assert cli_main(args) == 0
     return capsys.readouterr().out.splitlines()[0]
 
@@ -65,12 +65,12 @@ def test_adapter_renders_other_prototypes(images, cache, tmp_path, capsys):
     from lgclip.pipeline import LGCLIP
     from lgclip.data import SHAPES
     c = cache; key = _adapt(images, c, capsys).split()[1].rstrip(':')
-    small = dict(cache_dir=str(c), n_prototypes=1, llm='template', prompts_per_class=1)
+    small = dict(cache_dir=str(c), n_prototypes=1, llm='template', prompts_per_class=1, preset='tiny-random')
     plain = LGCLIP(SHAPES, **small).fit(progress=False)
     adapted = LGCLIP(SHAPES, **small, adapter=key).fit(progress=False)
     assert plain.bank.root != adapted.bank.root and plain.bank.random_weights and adapted.bank.random_weights
     assert f'lora:{key}' in (adapted.bank.root/'bank.json').read_text()
-    r = lgclip_cli('run', '--quiet', '--cache-dir', c, '--out-dir', tmp_path/'o', '--adapter', '0123abcd')
+    r = lgclip_cli('run', '--quiet', '--preset', 'tiny-random', '--cache-dir', c, '--out-dir', tmp_path/'o', '--adapter', '0123abcd')
     assert r.returncode == 2 and "adapter '0123abcd' is neither" in r.stderr and not (tmp_path/'o').exists()
 
 def test_reproduce_air_writes_the_air_table(tmp_path, cache):
@@ -78,7 +78,7 @@ def test_reproduce_air_writes_the_air_table(tmp_path, cache):
     r = lgclip_cli('reproduce', 'air', '--runs-dir', runs, '--cache-dir', cache, '--figures-dir', figs, timeout=300)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert '1 passed, 0 failed, 0 skipped' in r.stdout and 'report: 4 files' in r.stdout
-    res = json.loads((runs/'air'/'shapes__tiny'/'air.json').read_text())
+    res = json.loads((runs/'air'/'shapes__tiny-random'/'air.json').read_text())
     assert len(res['rows']) == 15 and res['params']['air']['iterations'] == 1
     table = (figs/'air_table.md').read_text().splitlines()
     assert 'random weights, accuracy meaningless' in table[0]

@@ -25,7 +25,7 @@ def test_fit_predict_save_load(tmp_path, cache):
 
 PROMPTS = {'circle': ['a drawing of a circle.'], 'square': ['a drawing of a square.', 'a square, plain background.']}
 
-def _syn(cache, **kw): return Synthesizer('tiny', steps=2, guidance=3.0, size=32, cache_dir=cache, **{'batch_size': 2, **kw})
+def _syn(cache, **kw): return Synthesizer('tiny-random', steps=2, guidance=3.0, size=32, cache_dir=cache, **{'batch_size': 2, **kw})
 
 def test_interrupted_synthesis_resumes_with_at_most_one_batch(tmp_path, cache, monkeypatch):
     calls = {'n': 0}; real = Synthesizer.render
@@ -53,11 +53,11 @@ def test_accelerate_launch_two_processes(tmp_path):
     env = {**os.environ, 'LGCLIP_CACHE': str(tmp_path/'c2')}
     bin = Path(sys.executable).parent
     cmd = [str(bin/'accelerate'), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-           '--dynamo_backend', 'no', str(bin/'lgclip'), 'synthesize', '--quiet', '--device', 'cpu']
+           '--dynamo_backend', 'no', str(bin/'lgclip'), 'synthesize', '--quiet', '--preset', 'tiny-random', '--device', 'cpu']
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'process 0/2 made 8 images' in r.stdout and 'process 1/2 made 8 images' in r.stdout
-    single = subprocess.run([str(bin/'lgclip'), 'synthesize', '--quiet', '--device', 'cpu'], capture_output=True, text=True,
+    single = subprocess.run([str(bin/'lgclip'), 'synthesize', '--quiet', '--preset', 'tiny-random', '--device', 'cpu'], capture_output=True, text=True,
                             env={**os.environ, 'LGCLIP_CACHE': str(tmp_path/'c1')}, timeout=600)
     assert 'process 0/1 made 16 images' in single.stdout, single.stderr[-3000:]
     files = lambda r: {p.relative_to(r): p.read_bytes() for p in sorted(r.rglob('*')) if p.is_file()}
@@ -69,19 +69,19 @@ def test_reduced_precision_path_on_cpu(cache):
     from lgclip.encoding import Encoder
     from lgclip.synthesis import Synthesizer
     imgs = [Image.new('RGB', (64, 64), 'red'), torch.rand(3, 50, 50)]
-    e32 = Encoder('tiny', scales=(1, 2), device='cpu', dtype='fp32', cache_dir=cache).embed(imgs)
-    low = Encoder('tiny', scales=(1, 2), device='cpu', dtype='bf16', cache_dir=cache)
+    e32 = Encoder('tiny-random', scales=(1, 2), device='cpu', dtype='fp32', cache_dir=cache).embed(imgs)
+    low = Encoder('tiny-random', scales=(1, 2), device='cpu', dtype='bf16', cache_dir=cache)
     assert low.model().model.visual.conv1.weight.dtype == torch.bfloat16
     out = low.embed(imgs)
     assert out.dtype == torch.float32 and F.cosine_similarity(out, e32).min() > 0.97
-    syn = Synthesizer('tiny', steps=2, guidance=3.0, size=32, device='cpu', dtype='bf16', cache_dir=cache)
-    assert syn.ident['dtype'] == 'torch.bfloat16' and syn.ident != Synthesizer('tiny', steps=2, guidance=3.0, size=32, device='cpu', cache_dir=cache).ident
+    syn = Synthesizer('tiny-random', steps=2, guidance=3.0, size=32, device='cpu', dtype='bf16', cache_dir=cache)
+    assert syn.ident['dtype'] == 'torch.bfloat16' and syn.ident != Synthesizer('tiny-random', steps=2, guidance=3.0, size=32, device='cpu', cache_dir=cache).ident
     assert syn._pipe().unet.dtype == torch.bfloat16
     bank = syn({'circle': ['a drawing of a circle.']}, n=2, progress=False)
     assert bank.made == 2 and all(Image.open(p).size == (32, 32) for p in bank.paths())
     from lgclip.models import load_llm
     from lgclip.prompts import LLMWriter
-    llm = load_llm('tiny', 'cpu', 'bf16', cache)
+    llm = load_llm('tiny-random', 'cpu', 'bf16', cache)
     assert llm.model.dtype == torch.bfloat16
     w = LLMWriter(llm, max_tries=1, max_new_tokens=6, progress=False)
     w(['circle'], 2); assert len(w.rejected['circle']) == 2

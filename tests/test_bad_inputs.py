@@ -303,5 +303,5 @@ def test_settings_beside_a_config_apply(cache):
     from lgclip.pipeline import LGCLIP, Config, make_config
     cfg = Config.from_preset('tiny', scales='1')
     m = LGCLIP(['cat', 'dog'], cfg, n_prototypes=9, seed=None)
-    assert (m.config.n_prototypes, m.config.scales, m.config.seed, cfg.n_prototypes) == (9, (1,), 0, 4)
+    assert (m.config.n_prototypes, m.config.scales, m.config.seed, cfg.n_prototypes) == (9, (1,), 0, 8)
     assert make_config(None, preset='paper', llm='template').generator == 'sd15'

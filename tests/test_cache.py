@@ -7,7 +7,7 @@ import pytest, torch
 import lgclip.cli as cli
 from lgclip.core import LGCLIPError, tmp_name
 
-RUN = ['run', '--quiet', '--llm', 'template', '--n-prototypes', '1', '--max-per-class', '2']
+RUN = ['run', '--quiet', '--preset', 'tiny-random', '--llm', 'template', '--n-prototypes', '1', '--max-per-class', '2']
 
 def _run(args, capsys=None) -> tuple[int, str, str]:
     rc = cli.main([str(a) for a in args]); c = capsys.readouterr() if capsys else None

@@ -63,7 +63,7 @@ def test_paper_preset_offline_fails_fast(tmp_path):
 
 def test_prompt_file_with_unknown_classes(tmp_path, cache):
     f = tmp_path/'cupl.json'; f.write_text(json.dumps({'circle': ['a circle.'], 'cat': ['a cat.']}))
-    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f)
+    r = lgclip_cli('run', '--quiet', '--preset', 'tiny-random', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f)
     assert r.returncode == 2 and "has no prompts for: 'square'" in r.stderr and not (tmp_path/'o').exists()
 
 def test_prompt_file_is_checked(tmp_path, cache):
@@ -72,7 +72,7 @@ def test_prompt_file_is_checked(tmp_path, cache):
     f.write_text(json.dumps({'Circle': ['a red circle on white paper.', '.'], 'SQUARE': ['a blue square, centered.', ''],
                              'star': ['a star next to a circle.'], 'triangle': ['a green triangle drawn in ink.'],
                              'background': ['clutter everywhere']}))
-    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f, '--max-per-class', '1')
+    r = lgclip_cli('run', '--quiet', '--preset', 'tiny-random', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f, '--max-per-class', '1')
     assert r.returncode == 0, r.stderr[-3000:]
     assert "1 classes not in the dataset left out: 'background'" in r.stderr and 'filled from templates' in r.stderr
     res = json.loads((tmp_path/'o'/'result.json').read_text())
@@ -83,7 +83,7 @@ def test_prompt_file_is_checked(tmp_path, cache):
 
 def test_prompt_file_not_utf8(tmp_path, cache):
     f = tmp_path/'p.json'; f.write_bytes('{"circle": ["un cercle évidé"]}'.encode('latin-1'))
-    r = lgclip_cli('run', '--quiet', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f)
+    r = lgclip_cli('run', '--quiet', '--preset', 'tiny-random', '--cache-dir', cache, '--out-dir', tmp_path/'o', '--prompts-file', f)
     assert r.returncode == 2 and 'is not UTF-8 text' in r.stderr and 'Traceback' not in r.stderr
 
 def _folder(root, corrupt=False, empty=False):
@@ -135,7 +135,7 @@ def test_cache_dir_holds_the_drawn_data(tmp_path, cache):
     from lgclip.models import tiny_clip, tiny_generator, tiny_llm
     for build in (tiny_clip, tiny_generator, tiny_llm): build(cache)
     shutil.copytree(cache/'models', tmp_path/'c'/'models', ignore=shutil.ignore_patterns('.*'))
-    r = lgclip_cli('run', '--quiet', '--llm', 'template', '--n-prototypes', '1', '--max-per-class', '1',
+    r = lgclip_cli('run', '--quiet', '--preset', 'tiny-random', '--llm', 'template', '--n-prototypes', '1', '--max-per-class', '1',
                    '--cache-dir', tmp_path/'c', '--out-dir', tmp_path/'o')
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path/'c'/'data'/'shapes'/'shapes.json').is_file()

@@ -47,7 +47,7 @@ def test_imageset_checks():
     s = ImageSet('x', ['a'], [(0, 0)], source=lambda i: Image.new('L', (2, 2)))
     assert s[0][0].mode == 'RGB' and s.labels.dtype == np.int64
 
-@pytest.mark.parametrize('name', [n for n in DATASETS if n != 'shapes'])
+@pytest.mark.parametrize('name', [n for n in DATASETS if n not in ('shapes', 'world', 'world-shifted')])   # drawn, not read
 def test_registry_without_data(tmp_path, name):
     with pytest.raises(LGCLIPError, match=rf"{name}.*{tmp_path}.*download=True.*--data-root"): get_dataset(name, root=tmp_path)
 
@@ -79,7 +79,7 @@ def test_shapes_via_get_dataset(tmp_path, monkeypatch):
     assert dataset_info('shapes').domain == 'simple drawing'
 
 def test_class_list_lengths():
-    want = dict(cifar10=10, cifar100=100, caltech101=101, pets=37, flowers102=102, food101=101, dtd=47, eurosat=10, shapes=4,
+    want = dict(cifar10=10, cifar100=100, caltech101=101, pets=37, flowers102=102, food101=101, dtd=47, eurosat=10, shapes=4, world=10, **{'world-shifted': 10},
                 resisc45=45, fgvc_aircraft=100, mnist=10)
     assert {k: len(v.classnames) for k, v in DATASETS.items()} == want
     assert all(isinstance(v.domain, str) and callable(v.loader) for v in DATASETS.values())

@@ -16,7 +16,7 @@ FAST = LoraSettings(prompt='a simple drawing', rank=8, lr=3e-3, steps=6, batch_s
                     checkpoint_every=2)
 
 @pytest.fixture(scope='module')
-def gen(cache): return load_generator('tiny', device='cpu')
+def gen(cache): return load_generator('tiny-random', device='cpu')
 
 @pytest.fixture(scope='module')
 def shapes(tmp_path_factory):
@@ -48,7 +48,7 @@ def test_resume_after_a_kill(gen, shapes, tmp_path, cache):
             if step == 5: os.kill(os.getpid(), signal.SIGKILL)
         s = LoraSettings(**{FAST.ident!r}, checkpoint_every=2)
         images = image_folder({str(Path(shapes.items[0][0]).parents[1])!r})
-        gen = load_generator('tiny', device='cpu')
+        gen = load_generator('tiny-random', device='cpu')
         adapt_generator(gen, images, s, {str(tmp_path)!r}, progress=False, callback=kill)
         """)
     env = {**os.environ, 'PYTHONPATH': str(ROOT)}
@@ -112,7 +112,7 @@ def test_corrupt_checkpoint_restarts(gen, shapes, tmp_path, capfd):
 def test_the_adapter_is_a_diffusers_lora(gen, shapes, tmp_path):
     "The file loads with diffusers' own `load_lora_weights` and gives the adapted UNet's output; the base is unchanged."
     adapted = adapt_generator(gen, shapes, FAST, tmp_path, progress=False)
-    fresh = load_generator('tiny', device='cpu').model
+    fresh = load_generator('tiny-random', device='cpu').model
     fresh.load_lora_weights(str(adapted.extra.path.parent))
     x, e = torch.randn(1, 4, 8, 8), torch.randn(1, 7, 32)
     with torch.no_grad():
@@ -137,7 +137,7 @@ def test_synthesizer_caches_adapted_prototypes_apart(gen, shapes, tmp_path):
 
 def test_fp16_path_with_gradient_scaler(shapes, tmp_path):
     "The CUDA default (fp16 UNet, fp16 autocast, GradScaler), run on the CPU: finite losses and a loadable adapter."
-    g16 = load_generator('tiny', device='cpu', dtype='fp16')
+    g16 = load_generator('tiny-random', device='cpu', dtype='fp16')
     out = adapt_generator(g16, shapes, replace(FAST, steps=2), tmp_path, progress=False)
     assert out.extra.meta['dtype'] == 'torch.float16' and out.model.unet.dtype == torch.float16
     assert all(np.isfinite(out.extra.losses))
@@ -161,7 +161,7 @@ def test_diverging_training_stops_with_a_clear_error(gen, shapes, tmp_path):
 def test_bad_settings(settings, message, tmp_path, monkeypatch):
     monkeypatch.setattr(lora, 'load_generator', lambda *a, **k: pytest.fail('loaded a model before the settings check'))
     with pytest.raises(LGCLIPError, match=message):
-        adapt_generator('tiny', [Image.new('RGB', (8, 8))], settings, tmp_path)
+        adapt_generator('tiny-random', [Image.new('RGB', (8, 8))], settings, tmp_path)
 
 def test_bad_images_and_pipelines(gen, shapes, tmp_path):
     empty = tmp_path/'empty'; (empty/'cat').mkdir(parents=True); (empty/'cat'/'notes.txt').write_text('no images')

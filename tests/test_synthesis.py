@@ -11,7 +11,7 @@ from conftest import lgclip_cli
 
 @pytest.fixture(scope='module')
 def gen():
-    return load_generator('tiny', 'cpu')
+    return load_generator('tiny-random', 'cpu')
 
 PROMPTS = {'circle': ['a drawing of a circle.'], 'square': ['a drawing of a square.', 'a square, plain background.']}
 
@@ -131,7 +131,7 @@ def _fresh_cache(folder:Path, cache:Path) -> dict:
 def test_two_processes_on_one_cache_render_each_image_once(tmp_path, cache):
     "Two `lgclip synthesize` started together on one cache: 16 images in all, each rendered once, a complete bank."
     env = _fresh_cache(tmp_path/'two', cache)
-    cmd = [str(Path(sys.executable).with_name('lgclip')), 'synthesize', '--quiet', '--device', 'cpu',
+    cmd = [str(Path(sys.executable).with_name('lgclip')), 'synthesize', '--quiet', '--preset', 'tiny-random', '--device', 'cpu',
            '--batch-size', '1']
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
