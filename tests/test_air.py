@@ -178,7 +178,7 @@ def test_bf16_rounds_on_cpu(world, cache, tmp_path):
 
 def test_compare_writes_both_styles_and_the_baselines(world, cache, tmp_path):
     r = compare(world['train'], world['test'], prototypes=world['protos'], domain='simple drawing', progress=False,
-                out_dir=tmp_path/'res', cache_dir=str(cache), paradigm='ssl', **QUICK)
+                out_dir=tmp_path/'res', cache_dir=str(cache), paradigm='ssl', preset='tiny-random', **QUICK)
     saved = json.loads((tmp_path/'res'/'result.json').read_text())
     assert list(saved['metrics']) == ['clip_text', 'lgclip', 'fused', 'grip', 'air'] and saved['random_weights'] is True
     assert saved['n_labeled'] == 8 and saved['n_unlabeled'] == 32 and 'RANDOM WEIGHTS' in saved['note']

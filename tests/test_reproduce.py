@@ -56,7 +56,7 @@ def test_tiny_grid_end_to_end_and_resume(tmp_path, cache, capsys):
     code = main(['tiny', '--runs-dir', str(runs), '--cache-dir', str(cache), '--figures-dir', str(tmp_path/'fig'),
                  '--only', 'world__tiny__s1', 'world__tiny__s12'])   # the shifted runs are left out here: CI time
     assert code == 0 and nb.stat().st_mtime_ns == t0                                 # the finished run was skipped
-    assert '1 passed, 0 failed, 1 skipped' in capsys.readouterr().out
+    assert '2 passed, 0 failed, 1 skipped' in capsys.readouterr().out
     r2 = json.loads((runs/'tiny'/'world__tiny__s12'/'result.json').read_text())
     assert r2['preset'] == 'tiny' and r2['toy_models'] and not r2['random_weights'] and r2['params']['scales'] == [1, 2]
     assert r2['seconds']['synthesis'] < 0.5                                         # prototypes came from the shared cache
