@@ -8,14 +8,14 @@ from lgclip.reproduce import expand_grid, list_grids, load_grid, main, reproduce
 def cache(tmp_path_factory): return tmp_path_factory.mktemp('cache')   # shared, so tiny models and prototypes are made once
 
 def test_shipped_grids():
-    assert list_grids() == ['air', 'air-paper', 'paper', 'tiny']
+    assert list_grids() == ['air', 'air-paper', 'air-world', 'paper', 'tiny']
     paper = expand_grid(load_grid('paper'))
     assert len(paper) == 30 and {r['pretrained'] for r in paper} == {'openai'}
     assert paper[0]['run_id'] == 'caltech101__RN50' and paper[0]['n_prototypes'] == 16 and paper[0]['preset'] == 'paper'
     assert [r['run_id'] for r in expand_grid(load_grid('tiny'))] == ['world__tiny__s1', 'world__tiny__s12', 'world-shifted__tiny__s1', 'world-shifted__tiny__s12']
 
 def test_grid_errors(tmp_path):
-    with pytest.raises(LGCLIPError, match="unknown grid 'nope': give one of air, air-paper, paper, tiny"): load_grid('nope')
+    with pytest.raises(LGCLIPError, match="unknown grid 'nope': give one of air, air-paper, air-world, paper, tiny"): load_grid('nope')
     with pytest.raises(LGCLIPError, match='unknown grid'): load_grid(tmp_path/'missing.toml')
     (tmp_path/'bad.toml').write_text('name = "bad"\npreset = "tiny"\ndatasets = ["shapes"]\n')
     with pytest.raises(LGCLIPError, match="lacks 'backbones'"): load_grid(tmp_path/'bad.toml')
