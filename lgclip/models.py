@@ -236,7 +236,7 @@ def toy_model(kind:str # 'clip', 'llm' or 'generator'
     if not f.is_file():
         raise LGCLIPError(f"the toy {kind} is not in this install ({d}): train it with `lgclip world train --install`, "
                           f"or use 'tiny-random' for random weights")
-    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(d.rglob('*')) if p.is_file())
+    stamp = tuple((str(p.relative_to(d)), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(d.rglob('*')) if p.is_file())
     if _CHECKED.get(d) != stamp:
         try: files = json.loads(f.read_text(encoding='utf-8'))['files']
         except (OSError, ValueError, KeyError, TypeError) as e: why = f'{TOY_RECORD} is unreadable ({type(e).__name__})'
@@ -245,6 +245,12 @@ def toy_model(kind:str # 'clip', 'llm' or 'generator'
                                   f"`lgclip world train --install`")
         _CHECKED[d] = stamp
     return d
+
+def _tiny_source(name:str, kind:str, build, cache_dir=None) -> str|None:
+    "The folder for `tiny` (the shipped toy `kind`) or `tiny-random` (built by `build`); None for any other name."
+    if name == 'tiny': return str(toy_model(kind))
+    if name == 'tiny-random': return str(build(cache_dir))
+    return None
 
 # %% ../nbs/01_models.ipynb #fd67f57e
 @dataclass
@@ -264,8 +270,7 @@ def _why(e:BaseException, n:int=300) -> str:
 def load_llm(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Loaded:
     "Load a causal LM and its tokenizer (`extra`) for prompt writing."
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    src = {'tiny': lambda: str(toy_model('llm')), 'tiny-random': lambda: str(tiny_llm(cache_dir))}.get(
-        name, lambda: resolve_hf_model(name, 'LLM', LLMS, '--llm'))()
+    src = _tiny_source(name, 'llm', tiny_llm, cache_dir) or resolve_hf_model(name, 'LLM', LLMS, '--llm')
     dev = get_device(device); dt = get_dtype(dev, dtype)
     try:
         tok = AutoTokenizer.from_pretrained(src)
@@ -279,8 +284,8 @@ def load_llm(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Lo
 def load_generator(name:str='tiny', device='auto', dtype='auto', cache_dir=None) -> Loaded:
     "Load a diffusers text-to-image pipeline on `device` in `dtype` (fp16 on CUDA by default)."
     from diffusers import DiffusionPipeline
-    src = {'tiny': lambda: str(toy_model('generator')), 'tiny-random': lambda: str(tiny_generator(cache_dir))}.get(
-        name, lambda: resolve_hf_model(name, 'generator', GENERATORS, '--generator'))()
+    src = (_tiny_source(name, 'generator', tiny_generator, cache_dir)
+           or resolve_hf_model(name, 'generator', GENERATORS, '--generator'))
     dev = get_device(device); dt = get_dtype(dev, dtype)
     kw = {}
     index = Path(src)/'model_index.json'
@@ -312,8 +317,7 @@ def _checkpoint(f:Path, what:str) -> str:
 def clip_source(backbone, pretrained, cache_dir):
     "Return (model_name, pretrained, random_weights) for open_clip, or raise naming the bad value."
     import open_clip
-    if backbone == 'tiny': return f'local-dir:{toy_model("clip")}', None, False
-    if backbone == 'tiny-random': return f'local-dir:{tiny_clip(cache_dir)}', None, True
+    if tiny := _tiny_source(backbone, 'clip', tiny_clip, cache_dir): return f'local-dir:{tiny}', None, backbone != 'tiny'
     if backbone.startswith('local-dir:') or (Path(backbone).is_dir() and (Path(backbone)/'open_clip_config.json').is_file()):
         d = Path(backbone.removeprefix('local-dir:')).expanduser(); what = f"backbone folder {str(d)!r} (--backbone)"
         if not d.is_dir(): raise LGCLIPError(f"{what} does not exist")

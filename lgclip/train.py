@@ -155,16 +155,20 @@ def _world_set(split:str, style:str, n:int) -> ImageSet:
     ims, _, ys = world_images(n, split, style)
     return ImageSet(f"world{'-shifted' if style == 'shifted' else ''}", WORLD, list(zip(ims, ys.tolist())))
 
-def measure_clip(folder:Path, n_per_class:int=50) -> dict:
-    "Text zero-shot top-1 of the CLIP in `folder` on the world's plain and shifted test splits."
+def _judge(clip_dir:Path):
+    "The CLIP in `clip_dir` as `lgclip run` uses it: its text classifier for the world's classes, a one-scale encoder."
     from lgclip.models import load_clip
     from lgclip.encoding import Encoder
     from lgclip.classify import TextClassifier, TEMPLATES
-    from lgclip.evaluate import topk_accuracy
     from lgclip.pipeline import quiet_libraries
-    with quiet_libraries(): clip = load_clip(f'local-dir:{folder}', device='cpu')
-    text = TextClassifier(clip, WORLD, ['a simple drawing of a {}.', *TEMPLATES])
-    enc = Encoder(f'local-dir:{folder}', scales=(1,), clip=clip, workers=0, device='cpu')
+    with quiet_libraries(): clip = load_clip(f'local-dir:{clip_dir}', device='cpu')
+    return (TextClassifier(clip, WORLD, ['a simple drawing of a {}.', *TEMPLATES]),
+            Encoder(f'local-dir:{clip_dir}', scales=(1,), clip=clip, workers=0, device='cpu'))
+
+def measure_clip(folder:Path, n_per_class:int=50) -> dict:
+    "Text zero-shot top-1 of the CLIP in `folder` on the world's plain and shifted test splits."
+    from lgclip.evaluate import topk_accuracy
+    text, enc = _judge(folder)
     res = {}
     for style in ('plain', 'shifted'):
         ds = _world_set('test', style, n_per_class)
@@ -393,22 +397,19 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
 def measure_generator(folder:Path, clip_dir:Path, steps:int=20, guidance:float=4.0, n_per_class:int=8) -> dict:
     "Share of the generator's class-prompt images that the toy CLIP assigns to their own class."
     import tempfile
-    from lgclip.models import load_generator, load_clip
+    from lgclip.models import load_generator
     from lgclip.synthesis import Synthesizer
     from lgclip.prompts import TemplateWriter
-    from lgclip.encoding import Encoder
-    from lgclip.classify import TextClassifier, TEMPLATES
+    from lgclip.pipeline import quiet_libraries
     rng = np.random.default_rng(12345)
     sets = {'own_class': {c: [describe(c, rng) for _ in range(4)] for c in WORLD},
             'own_class_templates': TemplateWriter('simple drawing')(WORLD, 4)}
-    clip = load_clip(f'local-dir:{clip_dir}', device='cpu')
-    text = TextClassifier(clip, WORLD, ['a simple drawing of a {}.', *TEMPLATES])
-    enc = Encoder(f'local-dir:{clip_dir}', scales=(1,), clip=clip, workers=0, device='cpu')
-    from lgclip.pipeline import quiet_libraries
+    text, enc = _judge(clip_dir)
     with quiet_libraries(): gen, res = load_generator(str(folder), device='cpu'), {}
     with tempfile.TemporaryDirectory() as d:
+        syn = Synthesizer(gen, steps, guidance, 32, 16, 'cpu', 'auto', d)
         for name, prompts in sets.items():
-            bank = Synthesizer(gen, steps, guidance, 32, 16, 'cpu', 'auto', d)(prompts, n_per_class, progress=False)
+            bank = syn(prompts, n_per_class, progress=False)
             pred = text.predict(enc.encode(bank.paths(), progress=False)).numpy()
             res[name] = round(float((pred == np.asarray(bank.labels(WORLD))).mean()), 4)
     return {**res, 'steps': steps, 'guidance': guidance, 'images_per_class': n_per_class}
