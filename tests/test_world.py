@@ -76,3 +76,17 @@ def test_world_train_bad_input(tmp_path, args, msg):
     r = lgclip_cli(*args, cwd=tmp_path)
     assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
     assert not (tmp_path/'x').exists()
+
+def test_a_damaged_toy_model_is_named_not_loaded(tmp_path, monkeypatch):
+    "A shipped toy file changed on disk (here: the LLM's weights truncated) is refused in one line naming it."
+    import shutil
+    import lgclip.models as M
+    from lgclip.core import LGCLIPError
+    shutil.copytree(toy_model('llm'), tmp_path/'llm')
+    monkeypatch.setattr(M, 'weights_dir', lambda: tmp_path)
+    assert M.toy_model('llm') == tmp_path/'llm'
+    w = tmp_path/'llm'/'model.safetensors'; w.write_bytes(w.read_bytes()[:100])
+    with pytest.raises(LGCLIPError, match=r"the toy llm in .* is damaged: model.safetensors .*lgclip world train --install"):
+        M.load_llm('tiny')
+    shutil.rmtree(tmp_path/'llm')
+    with pytest.raises(LGCLIPError, match="the toy llm is not in this install"): M.toy_model('llm')
