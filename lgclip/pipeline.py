@@ -29,7 +29,7 @@ __all__ = ['PRESETS', 'RANDOM_NOTE', 'Config', 'make_config', 'LGCLIP', 'quiet_l
 # %% ../nbs/08_pipeline.ipynb #b03eacd0
 PRESETS = {
     'tiny': dict(dataset='world', llm='tiny', generator='tiny', backbone='tiny', pretrained=None, prompts_per_class=8,
-                 n_prototypes=8, steps=20, guidance=4.0, image_size=32, scales=(1,)),  # one scale: see below
+                 n_prototypes=8, steps=20, guidance=3.0, image_size=32, scales=(1,)),  # one scale: see below
     'tiny-random': dict(dataset='shapes', llm='tiny-random', generator='tiny-random', backbone='tiny-random',
                         pretrained=None, prompts_per_class=3, n_prototypes=4, steps=2, guidance=3.0, image_size=32,
                         scales=(1, 2)),   # a smoke run of every code path on random weights, in seconds

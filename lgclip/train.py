@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_train.ipynb #c01b3c98
 from __future__ import annotations
-import json, math, os, shutil, time
+import json, math, os, re, shutil, time
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
@@ -14,13 +14,13 @@ from tqdm.auto import tqdm
 from .core import (LGCLIPError, check_positive, save_json, tmp_dir, folder_digests, check_digests, warn,
                          sweep_stale, get_device)
 from .data import WORLD, ImageSet
-from .world import world_images, COLOURS, PLACES
+from .world import world_images, contrasting, COLOURS, PLACES
 from .models import TOY_RECORD, TOY_NOTE, TOY_KINDS, weights_dir
 
 # %% auto #0
 __all__ = ['CLIP_CFG', 'CLIP_RECIPE', 'LLM_RECIPE', 'GEN_RECIPE', 'caption_variant', 'train_clip', 'measure_clip', 'describe',
-           'llm_pairs', 'train_llm', 'measure_llm', 'clip_tokenizer', 'clip_text_encoder', 'train_generator',
-           'measure_generator', 'train_world', 'main']
+           'llm_pairs', 'train_llm', 'measure_llm', 'clip_tokenizer', 'clip_text_encoder', 'free_words',
+           'train_generator', 'measure_generator', 'train_world', 'main']
 
 # %% ../nbs/13_train.ipynb #68d06e3a
 def _fit(what:str, # shown on the progress bar
@@ -94,7 +94,7 @@ def _half(sd:dict) -> dict:
 # %% ../nbs/13_train.ipynb #127854d5
 CLIP_CFG = {'embed_dim': 64, 'vision_cfg': {'image_size': 32, 'layers': [1, 1, 1, 1], 'width': 16, 'head_width': 32},
             'text_cfg': {'context_length': 32, 'vocab_size': 49408, 'width': 64, 'heads': 2, 'layers': 2}}
-CLIP_RECIPE = dict(steps=1500, batch=256, lr=2e-3, weight_decay=0.1, warmup=100, n_per_class=2000, seed=0)
+CLIP_RECIPE = dict(steps=2000, batch=128, lr=2e-3, weight_decay=0.1, warmup=100, n_per_class=2000, seed=0)
 _LEADS = ['a', 'a photo of a', 'a drawing of a', 'a picture of a', 'an image of a', 'a good photo of a',
           'a bad photo of a', 'a close-up photo of a', 'a blurry photo of a', 'a bright photo of a',
           'a cropped photo of a', 'a simple drawing of a']
@@ -177,7 +177,7 @@ def measure_clip(folder:Path, n_per_class:int=50) -> dict:
     return res
 
 # %% ../nbs/13_train.ipynb #4f85b7c4
-LLM_RECIPE = dict(steps=1500, batch=32, lr=3e-3, warmup=50, seed=0, other_classes=0.4)
+LLM_RECIPE = dict(steps=1200, batch=32, lr=3e-3, warmup=50, seed=0, other_classes=0.4)
 _DOMAINS = ['simple drawing', 'photo', 'drawing', 'picture', 'image']
 
 def _other_classes() -> list[str]:
@@ -185,8 +185,8 @@ def _other_classes() -> list[str]:
     return sorted({n for v in _CLASSNAMES.values() for n in v if n.isascii() and len(n.split()) <= 3} - set(WORLD))
 
 def describe(kind:str, rng:np.random.Generator) -> str:
-    "A description the world could caption: size, colour, `kind`, place, background."
-    names = list(COLOURS); fg = names[rng.integers(len(names))]; bg = names[rng.integers(len(names))]
+    "A description the world could caption: size, colour, `kind`, place, and a background the colour stands out on."
+    names = list(COLOURS); bg = names[rng.integers(len(names))]; fg = (far := contrasting(bg))[rng.integers(len(far))]
     return (f"a {['small', 'medium', 'large'][rng.integers(3)]} {fg} {kind} "
             f"{PLACES[rng.integers(3)][rng.integers(3)]} on a {bg} background")
 
@@ -311,8 +311,18 @@ def clip_text_encoder(model, # an open_clip `CLIP`
     return te.eval()
 
 # %% ../nbs/13_train.ipynb #b149ecca
-GEN_RECIPE = dict(vae_steps=300, vae_batch=64, steps=2000, batch=32, lr=1e-3, warmup=100, ema=0.995, drop_caption=0.1,
-                  short_caption=0.3, n_per_class=1000, channels=(32, 64), seed=0, sample_steps=20, guidance=4.0)
+GEN_RECIPE = dict(vae_steps=600, vae_batch=32, steps=2000, batch=32, lr=1e-3, warmup=100, ema=0.995, drop_caption=0.1,
+                  short_caption=0.3, free_words=1.0, prediction='v_prediction', n_per_class=1000, channels=(32, 64),
+                  seed=0, sample_steps=20, guidance=3.0)
+_CAPTION = re.compile(r'^a (small|medium|large) (\S+) (\S+) (.+?) on a (.+) background$')
+
+def free_words(caption:str, # a world caption
+               rng:np.random.Generator) -> str:
+    "The caption with its size and place words drawn at random: a studio image is always large and centred."
+    m = _CAPTION.match(caption)
+    if m is None: raise LGCLIPError(f"not a world caption: {caption!r}")
+    place = PLACES[rng.integers(3)][rng.integers(3)]
+    return f"a {['small', 'medium', 'large'][rng.integers(3)]} {m[2]} {m[3]} {place} on a {m[5]} background"
 
 def _gen_parts(channels, text_width):
     from diffusers import AutoencoderKL, UNet2DConditionModel
@@ -336,6 +346,7 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
     import copy
     from diffusers import DDPMScheduler, DDIMScheduler, StableDiffusionPipeline
     from lgclip.models import load_clip
+    from lgclip.lora import training_target
     r = {**GEN_RECIPE, **recipe}; t0 = time.time(); out = Path(out)
     clip = load_clip(f'local-dir:{clip_dir}', device='cpu').model.float()
     cfg = json.loads((Path(clip_dir)/'open_clip_config.json').read_text())['model_cfg']
@@ -352,10 +363,12 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
     _fit('generator VAE', {'vae': vae, 'opt': opt}, vae_step, r['vae_steps'], out/'.vae.ckpt', progress=progress,
          stop_after=stop_after)
     vae.eval().requires_grad_(False)
-    with torch.no_grad(): sf = float(1/torch.cat([vae.encode(X[i:i + 500]).latent_dist.mean for i in range(0, 2000, 500)]).std())
-    vae.register_to_config(scaling_factor=sf)
+    with torch.no_grad():   # every image's latent distribution, once: a step draws from it
+        dists = [vae.encode(X[i:i + 500]).latent_dist for i in range(0, len(X), 500)]
+        mean, std = torch.cat([d.mean for d in dists]), torch.cat([d.std for d in dists]); del dists
+    sf = float(1/mean[:2000].std()); vae.register_to_config(scaling_factor=sf)
     sched = DDPMScheduler(num_train_timesteps=1000, beta_schedule='linear', beta_start=1e-4, beta_end=0.02,
-                          prediction_type='sample', clip_sample=False)
+                          prediction_type=r['prediction'], clip_sample=False)
     ema = copy.deepcopy(unet).requires_grad_(False)
     opt = torch.optim.AdamW(unet.parameters(), lr=r['lr'], weight_decay=0.0)
     lr = _cosine(opt, r['steps'], r['warmup'], floor=0.1)
@@ -365,12 +378,13 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
     def step(s):
         g = np.random.default_rng([r['seed'], 2, s]); idx = g.integers(0, len(X), r['batch'])
         tg = torch.Generator().manual_seed(r['seed']*100003 + s)
-        with torch.no_grad(): z = vae.encode(X[idx]).latent_dist.sample(tg)*sf
+        z = (mean[idx] + std[idx]*torch.randn(mean[idx].shape, generator=tg))*sf
         u = g.random(len(idx))
-        cond = enc(['' if u[j] < r['drop_caption'] else caption_variant(caps[i], WORLD[ys[i]], g)
-                    if u[j] < r['drop_caption'] + r['short_caption'] else caps[i] for j, i in enumerate(idx)])
+        said = [free_words(caps[i], g) if g.random() < r['free_words'] else caps[i] for i in idx]
+        cond = enc(['' if u[j] < r['drop_caption'] else caption_variant(said[j], WORLD[ys[i]], g)
+                    if u[j] < r['drop_caption'] + r['short_caption'] else said[j] for j, i in enumerate(idx)])
         noise = torch.randn(z.shape, generator=tg); t = torch.randint(0, 1000, (len(idx),), generator=tg)
-        loss = F.mse_loss(unet(sched.add_noise(z, noise, t), t, cond).sample, z)   # the clean latent is the target
+        loss = F.mse_loss(unet(sched.add_noise(z, noise, t), t, cond).sample, training_target(sched, z, noise, t))
         opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0); opt.step(); lr.step()
         with torch.no_grad():
             for pe, p in zip(ema.parameters(), unet.parameters()): pe.lerp_(p, 1 - r['ema'])
@@ -388,7 +402,8 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
                final_loss=round(float(np.mean(losses[-50:])), 4) if losses else None,
                data=f"world 'fit' split in the studio style: {r['n_per_class']} images per class with their captions",
                architecture=f"diffusers StableDiffusionPipeline: VAE to 16 x 16 x 4 latents, UNet "
-                            f"{tuple(r['channels'])} with cross-attention, the toy CLIP's text tower (frozen), DDIM",
+                            f"{tuple(r['channels'])} with cross-attention ({r['prediction']}), the toy CLIP's text "
+                            f"tower (frozen), DDIM",
                target=">= 80 % of images rendered from class prompts assigned to their own class by the toy CLIP "
                       "(image-error ratio <= 0.2)")
     return _ship('generator', out, write, lambda d: measure_generator(d, clip_dir, r['sample_steps'], r['guidance']), rec)
@@ -417,33 +432,68 @@ def measure_generator(folder:Path, clip_dir:Path, steps:int=20, guidance:float=4
 # %% ../nbs/13_train.ipynb #57a2e229
 _TRAINERS = {'clip': train_clip, 'llm': train_llm, 'generator': train_generator}
 
+def _side_llm(out:Path, force:bool):
+    "Start the LLM's training in a second process on one thread; its output goes to a log beside the models."
+    import subprocess, sys
+    out.mkdir(parents=True, exist_ok=True); log = open(out/'.llm-train.log', 'w')
+    cmd = [sys.executable, '-c', 'import sys; from lgclip.train import main; sys.exit(main(sys.argv[1:]))',
+           'train', '--out', str(out), '--only', 'llm', '--threads', '1', '--quiet'] + (['--force'] if force else [])
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log
+
 def train_world(out:str|Path|None=None, # where the model folders go; None: the shipped `lgclip/weights`
                 only:Sequence[str]=TOY_KINDS, # which models to train
                 force:bool=False, # train again even where a finished folder is there
                 recipes:dict|None=None, # {kind: recipe overrides}
-                progress:bool=True) -> dict:
+                progress:bool=True,
+                parallel:bool|None=None # LLM beside the CLIP in a second process; None: when torch has 2+ threads
+               ) -> dict:
     "Train the toy models into `out` (finished ones kept unless `force`); return each one's measured targets."
     out = Path(out).expanduser() if out else weights_dir()
     bad = [k for k in only if k not in TOY_KINDS]
     if bad: raise LGCLIPError(f"unknown toy model {bad[0]!r}: use {', '.join(TOY_KINDS)}")
     recipes, done = recipes or {}, {}
-    for kind in [k for k in TOY_KINDS if k in only]:
-        f = out/kind/TOY_RECORD
-        if f.is_file() and not force:
-            done[kind] = {**json.loads(f.read_text(encoding='utf-8'))['measured'], 'kept': True}; continue
-        if kind == 'generator':
-            clip_dir = out/'clip' if (out/'clip'/TOY_RECORD).is_file() else weights_dir()/'clip'
-            rec = train_generator(out, clip_dir, recipes.get(kind, {}), progress)
-        else: rec = _TRAINERS[kind](out, recipes.get(kind, {}), progress)
-        done[kind] = {**rec['measured'], 'seconds': round(rec['seconds'])}
-    return done
+    todo = [k for k in TOY_KINDS if k in only and (force or not (out/k/TOY_RECORD).is_file())]
+    threads = torch.get_num_threads()
+    side = None
+    if (threads >= 2 if parallel is None else parallel) and {'clip', 'llm'} <= set(todo) and not recipes.get('llm'):
+        side, log = _side_llm(out, force); todo.remove('llm'); torch.set_num_threads(max(1, threads - 1))
+        if progress: print(f"training the toy LLM in a second process on 1 thread (log: {out/'.llm-train.log'})")
+    try:
+        for kind in [k for k in TOY_KINDS if k in only]:
+            if kind == 'llm' and side is not None: continue
+            f = out/kind/TOY_RECORD
+            if kind not in todo:
+                done[kind] = {**json.loads(f.read_text(encoding='utf-8'))['measured'], 'kept': True}; continue
+            if kind == 'generator':
+                if side is not None: side = _wait(side, log, out)
+                torch.set_num_threads(threads)
+                clip_dir = out/'clip' if (out/'clip'/TOY_RECORD).is_file() else weights_dir()/'clip'
+                rec = train_generator(out, clip_dir, recipes.get(kind, {}), progress)
+            else: rec = _TRAINERS[kind](out, recipes.get(kind, {}), progress)
+            done[kind] = {**rec['measured'], 'seconds': round(rec['seconds'])}
+        if side is not None: side = _wait(side, log, out)
+    finally:
+        torch.set_num_threads(threads)
+        if side is not None: side.terminate(); side.wait(); log.close()   # killed or failed: its checkpoint stays
+    if 'llm' in only and 'llm' not in done:
+        rec = json.loads((out/'llm'/TOY_RECORD).read_text(encoding='utf-8'))
+        done['llm'] = {**rec['measured'], 'seconds': round(rec['seconds'])}
+    return {k: done[k] for k in TOY_KINDS if k in done}
+
+def _wait(side, log, out:Path):
+    "Wait for the LLM's process; raise with its last line when it failed."
+    rc = side.wait(); log.close()
+    if rc != 0:
+        lines = (out/'.llm-train.log').read_text(errors='replace').strip().splitlines() or ['(no output)']
+        raise LGCLIPError(f"the toy LLM's training process failed (exit {rc}): {lines[-1]} (log: {out/'.llm-train.log'})")
+    return None
 
 def main(argv:Sequence[str]|None=None) -> int:
     "`lgclip world train (--install | --out DIR) [--only clip,llm,generator] [--force] [--threads N]`."
     import argparse
     p = argparse.ArgumentParser(prog='lgclip world', description="Train lgclip's toy models on its drawn world.")
     sub = p.add_subparsers(dest='cmd', required=True)
-    t = sub.add_parser('train', help='train the toy CLIP, LLM and generator (about 25 minutes on 2 cores)')
+    t = sub.add_parser('train', help='train the toy CLIP, LLM and generator (about 20 minutes on 2 cores)')
     where = t.add_mutually_exclusive_group(required=True)
     where.add_argument('--install', action='store_true', help="write into the package's lgclip/weights")
     where.add_argument('--out', help='write the model folders into this folder instead')

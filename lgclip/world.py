@@ -12,7 +12,8 @@ from .core import LGCLIPError, check_positive, check_seed, save_json
 from .data import WORLD, drawn_set, image_folder, ImageSet
 
 # %% auto #0
-__all__ = ['COLOURS', 'PLACES', 'STYLES', 'STREAMS', 'shape_polygons', 'draw_world', 'world_images', 'make_world', 'load_world']
+__all__ = ['COLOURS', 'PLACES', 'STYLES', 'STREAMS', 'shape_polygons', 'contrasting', 'draw_world', 'world_images', 'make_world',
+           'load_world']
 
 # %% ../nbs/12_world.ipynb #b247e27c
 def _polar(cx, cy, radii, angle, k):
@@ -69,9 +70,13 @@ PLACES = [['near the top left', 'near the top', 'near the top right'], ['on the 
           ['near the bottom left', 'near the bottom', 'near the bottom right']]
 STYLES = ('plain', 'shifted', 'studio')
 
+def contrasting(name:str) -> list[str]:
+    "The colour names far enough from `name`'s to be drawn on it: no shape is drawn in its background's colour."
+    return [n for n in COLOURS if np.abs(np.subtract(COLOURS[n], COLOURS[name])).sum() > 160]
+
 def _colour(rng, avoid=None):
     "A colour name (far from `avoid`'s) and its jittered RGB."
-    names = [n for n in COLOURS if avoid is None or np.abs(np.subtract(COLOURS[n], COLOURS[avoid])).sum() > 160]
+    names = list(COLOURS) if avoid is None else contrasting(avoid)
     n = names[rng.integers(len(names))]
     return n, tuple(int(v) for v in np.clip(np.add(COLOURS[n], rng.integers(-18, 19, 3)), 0, 255))
 
