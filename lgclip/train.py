@@ -432,12 +432,13 @@ def measure_generator(folder:Path, clip_dir:Path, steps:int=20, guidance:float=4
 # %% ../nbs/13_train.ipynb #57a2e229
 _TRAINERS = {'clip': train_clip, 'llm': train_llm, 'generator': train_generator}
 
-def _side_llm(out:Path, force:bool):
+def _side_llm(out:Path, force:bool, recipe:dict):
     "Start the LLM's training in a second process on one thread; its output goes to a log beside the models."
     import subprocess, sys
     out.mkdir(parents=True, exist_ok=True); log = open(out/'.llm-train.log', 'w')
     cmd = [sys.executable, '-c', 'import sys; from lgclip.train import main; sys.exit(main(sys.argv[1:]))',
-           'train', '--out', str(out), '--only', 'llm', '--threads', '1', '--quiet'] + (['--force'] if force else [])
+           'train', '--out', str(out), '--only', 'llm', '--threads', '1', '--quiet',
+           '--recipes', json.dumps({'llm': recipe})] + (['--force'] if force else [])
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log
 
 def train_world(out:str|Path|None=None, # where the model folders go; None: the shipped `lgclip/weights`
@@ -455,8 +456,8 @@ def train_world(out:str|Path|None=None, # where the model folders go; None: the 
     todo = [k for k in TOY_KINDS if k in only and (force or not (out/k/TOY_RECORD).is_file())]
     threads = torch.get_num_threads()
     side = None
-    if (threads >= 2 if parallel is None else parallel) and {'clip', 'llm'} <= set(todo) and not recipes.get('llm'):
-        side, log = _side_llm(out, force); todo.remove('llm'); torch.set_num_threads(max(1, threads - 1))
+    if (threads >= 2 if parallel is None else parallel) and {'clip', 'llm'} <= set(todo):
+        side, log = _side_llm(out, force, recipes.get('llm', {})); todo.remove('llm'); torch.set_num_threads(max(1, threads - 1))
         if progress: print(f"training the toy LLM in a second process on 1 thread (log: {out/'.llm-train.log'})")
     try:
         for kind in [k for k in TOY_KINDS if k in only]:
@@ -501,12 +502,17 @@ def main(argv:Sequence[str]|None=None) -> int:
     t.add_argument('--force', action='store_true', help='train again where a finished model is there')
     t.add_argument('--threads', type=int, help='CPU threads for torch (default: all)')
     t.add_argument('--quiet', action='store_true', help='no progress bars')
+    t.add_argument('--recipes', default='{}', help='recipe changes as JSON, e.g. \'{"generator": {"steps": 3000}}\'')
     a = p.parse_args(list(argv) if argv is not None else None)
+    try: recipes = json.loads(a.recipes)
+    except json.JSONDecodeError as e: raise LGCLIPError(f"--recipes is not JSON ({e.msg}): {a.recipes!r}") from None
+    if not isinstance(recipes, dict) or not all(k in TOY_KINDS and isinstance(v, dict) for k, v in recipes.items()):
+        raise LGCLIPError(f"--recipes must map clip, llm or generator to a JSON object of recipe changes, got {a.recipes!r}")
     if a.threads is not None:
         if a.threads < 1: raise LGCLIPError(f"--threads must be a positive integer, got {a.threads}")
         torch.set_num_threads(a.threads)
     only = [k.strip() for k in a.only.split(',') if k.strip()]
-    res = train_world(None if a.install else a.out, only, a.force, progress=not a.quiet)
+    res = train_world(None if a.install else a.out, only, a.force, recipes, progress=not a.quiet)
     for kind, m in res.items():
         print(f"{kind:<10} " + ', '.join(f'{k} {v}' for k, v in m.items()))
     print(TOY_NOTE)
