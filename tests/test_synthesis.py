@@ -90,14 +90,16 @@ def test_a_live_claim_is_waited_for_then_taken_over_when_its_process_dies(gen, t
     root = _syn(gen, tmp_path).bank_dir(PROMPTS, 3, 0); locks = tmp_path/'locks'/'synthesis'/root.name
     locks.mkdir(parents=True)
     (locks/'000001.claim').write_text(json.dumps({'pid': sleeper.pid, 'host': socket.gethostname(), 'time': 0}))
-    seen = []; real = Synthesizer.render
-    def spy(self, batch): seen.append(batch[0].file); return real(self, batch)
+    seen, t = [], []; real = Synthesizer.render
+    def spy(self, batch):
+        out = real(self, batch); seen.append(batch[0].file)
+        if len(seen) == 2:   # the unclaimed batches are done: the claimed one's process dies 0.5 s into the wait
+            t.append(time.perf_counter()); threading.Timer(0.5, lambda: (sleeper.kill(), sleeper.wait())).start()
+        return out
     monkeypatch.setattr(Synthesizer, 'render', spy)
-    killer = threading.Timer(1.5, lambda: (sleeper.kill(), sleeper.wait())); killer.start()
-    t = time.perf_counter()
     with contextlib.redirect_stderr(io.StringIO()): bank = _syn(gen, tmp_path)(PROMPTS, n=3, progress=False)
-    assert time.perf_counter() - t >= 1.4                       # it waited for the live claim
-    assert bank.made == 6 and len(seen) == 3 and seen[-1] == bank.items[2].file   # batch 1 rendered last, once
+    assert len(seen) == 3 and time.perf_counter() - t[0] >= 0.45   # it waited for the live claim
+    assert bank.made == 6 and seen[-1] == bank.items[2].file   # batch 1 rendered last, once
 
 def test_processes_on_one_bank_share_the_cores(gen, tmp_path, monkeypatch):
     "With another live process registered on the bank, each batch renders with half the torch threads."
