@@ -378,7 +378,7 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
     def step(s):
         g = np.random.default_rng([r['seed'], 2, s]); idx = g.integers(0, len(X), r['batch'])
         tg = torch.Generator().manual_seed(r['seed']*100003 + s)
-        z = (mean[idx] + std[idx]*torch.randn(mean[idx].shape, generator=tg))*sf
+        m = mean[idx]; z = (m + std[idx]*torch.randn(m.shape, generator=tg))*sf
         u = g.random(len(idx))
         said = [free_words(caps[i], g) if g.random() < r['free_words'] else caps[i] for i in idx]
         cond = enc(['' if u[j] < r['drop_caption'] else caption_variant(said[j], WORLD[ys[i]], g)
@@ -466,13 +466,13 @@ def train_world(out:str|Path|None=None, # where the model folders go; None: the 
             if kind not in todo:
                 done[kind] = {**json.loads(f.read_text(encoding='utf-8'))['measured'], 'kept': True}; continue
             if kind == 'generator':
-                if side is not None: side = _wait(side, log, out)
+                if side is not None: _wait(side, log, out); side = None
                 torch.set_num_threads(threads)
                 clip_dir = out/'clip' if (out/'clip'/TOY_RECORD).is_file() else weights_dir()/'clip'
                 rec = train_generator(out, clip_dir, recipes.get(kind, {}), progress)
             else: rec = _TRAINERS[kind](out, recipes.get(kind, {}), progress)
             done[kind] = {**rec['measured'], 'seconds': round(rec['seconds'])}
-        if side is not None: side = _wait(side, log, out)
+        if side is not None: _wait(side, log, out); side = None
     finally:
         torch.set_num_threads(threads)
         if side is not None: side.terminate(); side.wait(); log.close()   # killed or failed: its checkpoint stays
@@ -487,7 +487,6 @@ def _wait(side, log, out:Path):
     if rc != 0:
         lines = (out/'.llm-train.log').read_text(errors='replace').strip().splitlines() or ['(no output)']
         raise LGCLIPError(f"the toy LLM's training process failed (exit {rc}): {lines[-1]} (log: {out/'.llm-train.log'})")
-    return None
 
 def main(argv:Sequence[str]|None=None) -> int:
     "`lgclip world train (--install | --out DIR) [--only clip,llm,generator] [--force] [--threads N]`."
