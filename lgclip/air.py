@@ -23,9 +23,9 @@ from .prompt_learning import TextualPrompts, VisualPrompts, TrainConfig, train_s
 from .pipeline import LGCLIP, Config
 
 # %% auto #0
-__all__ = ['PARADIGMS', 'STYLES', 'LEARNERS', 'AIR_NOTE', 'AIR_PRESETS', 'ROWS', 'check_paradigm', 'Split', 'split_paradigm',
-           'k_schedule', 'AiRConfig', 'AiR', 'compare', 'air_data', 'vision_tower', 'check_learner', 'air_settings',
-           'check_paradigms', 'air_out_dir', 'air_rows', 'run_air', 'air_lines', 'air_parser', 'main']
+__all__ = ['PARADIGMS', 'STYLES', 'LEARNERS', 'AIR_NOTE', 'AIR_PRESETS', 'LORA_PRESETS', 'ROWS', 'check_paradigm', 'Split',
+           'split_paradigm', 'k_schedule', 'AiRConfig', 'AiR', 'compare', 'air_data', 'vision_tower', 'check_learner',
+           'air_settings', 'check_paradigms', 'air_out_dir', 'air_rows', 'run_air', 'air_lines', 'air_parser', 'main']
 
 # %% ../nbs/16_air.ipynb #2ab1cab1
 PARADIGMS = ('ul', 'ssl', 'trzsl')
@@ -116,6 +116,7 @@ class AiRConfig:
     temperature: float = 100.0
     amp: str = 'auto'
     workers: int|None = None
+    lora_steps: int = 0 # run_air: > 0 first LoRA-adapts the generator to the pool (this many steps), for extra rows
     seed: int = 0 # splits, prompt initialisation (seed + round) and shuffling
     out_dir: str|None = None # where runs are kept; default the lgclip cache's `air/` folder
     def check(self) -> AiRConfig:
@@ -130,6 +131,11 @@ class AiRConfig:
         w = self.synthetic_weight
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
             raise LGCLIPError(f"synthetic_weight must be a number >= 0, got {w!r}")
+        t = self.temperature
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0):
+            raise LGCLIPError(f"temperature must be a number > 0 (or None: CLIP's own logit scale), got {t!r}")
+        if isinstance(self.lora_steps, bool) or not isinstance(self.lora_steps, int) or self.lora_steps < 0:
+            raise LGCLIPError(f"lora_steps must be a whole number >= 0 (0: no LoRA), got {self.lora_steps!r}")
         self.train_config()
         return self
     def train_config(self) -> TrainConfig:
@@ -328,7 +334,7 @@ def fit(self:AiR, unlabeled:ImageSet|Sequence, # the pool: images, or an ImageSe
 @patch
 def _run_dir(self:AiR) -> Path:
     c = self.config
-    settings = {k: v for k, v in c.to_dict().items() if k not in ('out_dir', 'workers')}
+    settings = {k: v for k, v in c.to_dict().items() if k not in ('out_dir', 'workers', 'lora_steps')}
     protos = None if self._protos is None else hashlib.sha1(self._protos.features.numpy().tobytes()).hexdigest()[:16]
     lab = None if self._labeled is None else [self._labeled[3], self._labeled[1]]
     syn = None if self._syn is None else [self._syn[3], self._syn[1]]
@@ -482,9 +488,12 @@ def check_learner(learner:str, backbone:str, pretrained:str|None=None, cache_dir
     return learner
 
 # %% ../nbs/16_air.ipynb #182f3a99
-AIR_PRESETS = {'tiny': dict(iterations=2, epochs=3, warmup_epochs=1, batch_size=8, n_ctx=4)}
+AIR_PRESETS = {'tiny': dict(iterations=2, epochs=3, warmup_epochs=1, batch_size=8, n_ctx=4, lr=0.002)}
 AIR_PRESETS['tiny-random'] = AIR_PRESETS['tiny']   # the smoke preset: the same short schedule
-ROWS = {'clip_text': 'CLIP', 'lgclip': 'LGCLIP', 'fused': 'fused', 'grip': 'GRIP-style', 'air': 'AiR'}
+LORA_PRESETS = {'tiny': dict(rank=8, lr=1e-3, batch_size=8)}   # with `lora_steps`; other presets: LoraSettings'
+LORA_PRESETS['tiny-random'] = LORA_PRESETS['tiny']
+ROWS = {'clip_text': 'CLIP', 'lgclip': 'LGCLIP', 'fused': 'fused', 'grip': 'GRIP-style', 'air': 'AiR',
+        'lgclip_lora': 'LGCLIP + LoRA', 'fused_lora': 'fused + LoRA', 'air_lora': 'AiR + LoRA'}   # the last 3: lora_steps
 
 def air_settings(preset:str='tiny', **settings) -> AiRConfig:
     "The AiR settings of `preset` with `settings` (None keeps the preset's) on top, checked."
@@ -506,12 +515,27 @@ def air_rows(paradigms:dict) -> list[dict]:
     rows = []
     for p, r in paradigms.items():
         for k, name in ROWS.items():
+            if k not in r['metrics']: continue   # the LoRA rows, where no LoRA ran
             m = r['metrics'][k]
             rows.append({'paradigm': p, 'classifier': name, 'top1': m['top1'],
                          **{s: m.get(s) for s in ('seen', 'unseen', 'harmonic') if p == 'trzsl'}})
     return rows
 
 # %% ../nbs/16_air.ipynb #7ab0410b
+def _adapted(lg:LGCLIP, pool:ImageSet, air:AiRConfig, progress:bool) -> tuple[LGCLIP, dict]:
+    "An LGCLIP like `lg` whose generator carries a LoRA trained on `pool` with `lg`'s domain prompt, and its record."
+    from lgclip.lora import LoraSettings, adapt_generator
+    c = lg.config
+    prompt = f"{'an' if lg.domain[:1].lower() in 'aeiou' else 'a'} {lg.domain}"
+    s = LoraSettings(prompt=prompt, steps=air.lora_steps, seed=air.seed, **LORA_PRESETS.get(c.preset, {}))
+    gen = adapt_generator(c.generator, pool, s, lg.cache_dir, progress=progress, device=c.device, dtype=c.dtype)
+    ad = gen.extra; n = max(1, min(10, len(ad.losses) // 2))
+    rec = {'key': ad.key, 'prompt': prompt, 'steps': s.steps, 'rank': s.rank, 'lr': s.lr, 'batch_size': s.batch_size,
+           'target_modules': list(s.target_modules), 'images': len(pool),
+           'loss_first': float(np.mean(ad.losses[:n])) if ad.losses else None,
+           'loss_last': float(np.mean(ad.losses[-n:])) if ad.losses else None}
+    return LGCLIP.for_dataset(pool, dataclasses.replace(c, adapter=ad.key)), rec
+
 def run_air(config:Config|None=None, paradigms:str|Sequence[str]=PARADIGMS, air:AiRConfig|None=None,
             progress:bool=True, **settings) -> dict:
     "GRIP- and AiR-style prompts in each paradigm on `config.dataset`, against the frozen baselines; writes `air.json`."
@@ -525,17 +549,24 @@ def run_air(config:Config|None=None, paradigms:str|Sequence[str]=PARADIGMS, air:
         s = split_paradigm(pool, p, air.n_labels, air.seen_fraction, air.seed)
         k_schedule(len(s.unlabeled), len(s.unseen), air.iterations)
     lg = LGCLIP.for_dataset(test, cfg)
+    lora, lg_lora = None, None
+    if air.lora_steps:   # the generator adapted to the whole pool (its labels unused), cached under its key
+        lg_lora, lora = _adapted(lg, pool, air, progress)
     per = {}
     for p in ps:
         r = compare(pool, test, dataclasses.replace(air, paradigm=p), lg, progress=progress)
         per[p] = {k: r[k] for k in ('metrics', 'n_unlabeled', 'n_labeled', 'seen', 'unseen', 'runs')}
+        if lg_lora is not None:   # the frozen classifiers and AiR again, with the adapted generator's prototypes
+            r = compare(pool, test, dataclasses.replace(air, paradigm=p), lg_lora, styles=('air',), progress=progress)
+            per[p]['metrics'] |= {f'{k}_lora': r['metrics'][k] for k in ('lgclip', 'fused', 'air')}
+            per[p]['runs']['air_lora'] = r['runs']['air']
     rnd, toy, versions = lg.random_weights(), lg.toy_models(), _versions()
     res = {'lgclip_version': versions['lgclip'], 'kind': 'air', 'preset': cfg.preset, 'dataset': test.name,
            'backbone': cfg.backbone, 'learner': air.learner, 'random_weights': rnd, 'toy_models': toy, 'note': AIR_NOTE if rnd else TOY_NOTE if toy else '',
            'pool': how, 'n_classes': len(test.classnames), 'n_pool': len(pool), 'n_test': len(test),
            'params': {'lgclip': cfg.to_dict(), 'air': {k: v for k, v in air.to_dict().items() if k != 'paradigm'},
                       'paradigms': ps},
-           'rows': air_rows(per), 'paradigms': per, 'seeds': {'run': cfg.seed, 'air': air.seed},
+           'rows': air_rows(per), 'paradigms': per, 'lora': lora, 'seeds': {'run': cfg.seed, 'air': air.seed},
            'versions': versions, 'device': str(get_device(cfg.device)),
            'seconds': {'total': round(time.perf_counter() - t0, 3)}}
     out.mkdir(parents=True, exist_ok=True)
@@ -546,10 +577,10 @@ def air_lines(res:dict, out:str|Path) -> str:
     "What `lgclip air` prints: the run, one line per row, where the result is."
     lines = [f"lgclip air: preset={res['preset']} dataset={res['dataset']} backbone={res['backbone']} "
              f"prompts={res['learner']} classes={res['n_classes']} pool={res['n_pool']} test={res['n_test']}",
-             f"pool: {res['pool']}", f"{'paradigm':<10}{'classifier':<12}{'top1':>7}{'seen':>7}{'unseen':>7}{'H':>7}"]
+             f"pool: {res['pool']}", f"{'paradigm':<10}{'classifier':<15}{'top1':>7}{'seen':>7}{'unseen':>7}{'H':>7}"]
     f = lambda v: f"{v:>7.3f}" if isinstance(v, float) else f"{'-':>7}"
     for r in res['rows']:
-        lines.append(f"{r['paradigm']:<10}{r['classifier']:<12}{f(r['top1'])}"
+        lines.append(f"{r['paradigm']:<10}{r['classifier']:<15}{f(r['top1'])}"
                      f"{f(r.get('seen'))}{f(r.get('unseen'))}{f(r.get('harmonic'))}")
     lines.append(f"results: {Path(out)/'air.json'}")
     if res['random_weights']: lines.append(AIR_NOTE)
@@ -568,6 +599,8 @@ def air_parser() -> argparse.ArgumentParser:
     p.add_argument('--iterations', type=int, help="pseudo-label rounds (default: the preset's; GRIP: 10)")
     p.add_argument('--epochs', type=int, help="epochs per round (default: the preset's; GRIP: 150)")
     p.add_argument('--alpha', type=float, help='weight of the prototypes in the fused pseudo-labels')
+    p.add_argument('--lora-steps', type=int, help='LoRA-adapt the generator to the pool with this many steps first, '
+                   'and add LGCLIP, fused and AiR rows with its prototypes (default: 0, none)')
     return p
 
 def main(argv:Sequence[str]|None=None) -> int:
@@ -578,7 +611,9 @@ def main(argv:Sequence[str]|None=None) -> int:
     ps, cfg = check_paradigms(a.paradigm), _config(a)
     check_learner(a.prompts, cfg.backbone, cfg.pretrained, cfg.cache_dir)
     air = air_settings(cfg.preset, learner=a.prompts, iterations=a.iterations, epochs=a.epochs, alpha=a.alpha,
+                       lora_steps=a.lora_steps,
                        seed=cfg.seed)
-    res = run_air(cfg, ps, air, progress=not a.quiet)
+    from lgclip.pipeline import quiet_libraries
+    with quiet_libraries(a.quiet): res = run_air(cfg, ps, air, progress=not a.quiet)
     print(air_lines(res, air_out_dir(cfg)))
     return 0

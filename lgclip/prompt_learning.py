@@ -18,8 +18,8 @@ from .core import (LGCLIPError, check_classnames, check_positive, cache_key, ato
                          get_device)
 
 # %% auto #0
-__all__ = ['AMP', 'TextualPrompts', 'VisualPrompts', 'TrainSet', 'train_set', 'group_loss', 'TrainConfig', 'lr_factor',
-           'amp_dtype', 'frozen_features', 'TrainResult', 'train_prompts']
+__all__ = ['AMP', 'clip_temperature', 'TextualPrompts', 'VisualPrompts', 'TrainSet', 'train_set', 'group_loss', 'TrainConfig',
+           'lr_factor', 'amp_dtype', 'frozen_features', 'TrainResult', 'train_prompts']
 
 # %% ../nbs/15_prompt_learning.ipynb #2440a941
 def _text_tower(model):
@@ -34,6 +34,16 @@ def _placeholder(tokenizer) -> int:
     if not ids: raise LGCLIPError("the tokenizer does not give the placeholder 'X' a token of its own")
     return ids[0]
 
+def clip_temperature(clip, temperature:float|None=None) -> float:
+    "`temperature` checked, or (None) the CLIP model's own learned logit scale, `exp(logit_scale)`."
+    if temperature is None:
+        s = getattr(clip.model, 'logit_scale', None)
+        if s is None: raise LGCLIPError(f"{clip.name!r} has no logit_scale of its own: give a temperature")
+        return float(torch.as_tensor(s).detach().float().exp())
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise LGCLIPError(f"temperature must be a number > 0 (or None: CLIP's own logit scale), got {temperature!r}")
+    return float(temperature)
+
 def _freeze(clip):
     clip.model.eval().requires_grad_(False)
     return next(clip.model.parameters()).device
@@ -43,10 +53,12 @@ class TextualPrompts(nn.Module):
     kind = 'textual'
     def __init__(self, clip, # a `Loaded` open_clip model (`lgclip.models.load_clip`); its weights are frozen
                  classnames:Sequence[str], n_ctx:int=16, per_class:bool=False, init_std:float=0.02,
-                 temperature:float=100.0, seed:int=0):
+                 temperature:float|None=None, # logit scale; None: CLIP's own learned one (100 for OpenAI's)
+                 seed:int=0):
         super().__init__()
         self.classnames, self.n_ctx = check_classnames(classnames), check_positive('n_ctx', n_ctx)
-        self.per_class, self.init_std, self.temperature = bool(per_class), float(init_std), float(temperature)
+        self.per_class, self.init_std = bool(per_class), float(init_std)
+        self.temperature = clip_temperature(clip, temperature)
         self.seed = seed
         self._clip = [clip]  # in a list: not a submodule, so CLIP stays out of the state dict and the optimiser
         dev = _freeze(clip); tower = _text_tower(clip.model); tokenizer = clip.extra[1]
@@ -103,11 +115,12 @@ class VisualPrompts(nn.Module):
     def __init__(self, clip, # a `Loaded` open_clip model with a ViT image tower; its weights are frozen
                  classnames:Sequence[str],
                  text:torch.Tensor|None=None, # (C, D) fixed class text features; default CLIP's zero-shot ensemble
-                 n_ctx:int=16, temperature:float=100.0, seed:int=0):
+                 n_ctx:int=16, temperature:float|None=None, # logit scale; None: CLIP's own learned one
+                 seed:int=0):
         super().__init__()
         from open_clip.transformer import VisionTransformer
         self.classnames, self.n_ctx = check_classnames(classnames), check_positive('n_ctx', n_ctx)
-        self.temperature, self.seed = float(temperature), seed
+        self.temperature, self.seed = clip_temperature(clip, temperature), seed
         visual = clip.model.visual
         if not isinstance(visual, VisionTransformer) or not hasattr(visual, 'patch_dropout'):
             what = 'a ResNet' if 'resnet' in type(visual).__name__.lower() else f'a {type(visual).__name__}'
