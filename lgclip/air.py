@@ -113,7 +113,7 @@ class AiRConfig:
     synthetic_weight: float = 1.0 # AiR: loss weight of the synthetic images (0: leave them out)
     n_labels: int = 2 # SSL: labelled images per class
     seen_fraction: float = 0.62 # TRZSL: share of seen classes
-    temperature: float = 100.0
+    temperature: float|None = None # logit scale of the learned prompts; None: CLIP's own (GRIP: 100, OpenAI CLIP's)
     amp: str = 'auto'
     workers: int|None = None
     lora_steps: int = 0 # run_air: > 0 first LoRA-adapts the generator to the pool (this many steps), for extra rows
