@@ -311,7 +311,7 @@ def clip_text_encoder(model, # an open_clip `CLIP`
     return te.eval()
 
 # %% ../nbs/13_train.ipynb #b149ecca
-GEN_RECIPE = dict(vae_steps=600, vae_batch=32, steps=2000, batch=32, lr=1e-3, warmup=100, ema=0.995, drop_caption=0.1,
+GEN_RECIPE = dict(vae_steps=600, vae_batch=32, steps=3000, batch=32, lr=1e-3, warmup=100, ema=0.995, drop_caption=0.1,
                   short_caption=0.3, free_words=1.0, prediction='v_prediction', n_per_class=1000, channels=(32, 64),
                   seed=0, sample_steps=20, guidance=3.0)
 _CAPTION = re.compile(r'^a (small|medium|large) (\S+) (\S+) (.+?) on a (.+) background$')
@@ -409,7 +409,10 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
     return _ship('generator', out, write, lambda d: measure_generator(d, clip_dir, r['sample_steps'], r['guidance']), rec)
 
 # %% ../nbs/13_train.ipynb #ebcda7fd
-def measure_generator(folder:Path, clip_dir:Path, steps:int=20, guidance:float=4.0, n_per_class:int=8) -> dict:
+def measure_generator(folder:Path, clip_dir:Path, steps:int=20, guidance:float=4.0,
+                      n_per_class:int=16, # images per class in each set
+                      n_prompts:int=16 # world-style prompts per class (one image each at 16 images)
+                     ) -> dict:
     "Share of the generator's class-prompt images that the toy CLIP assigns to their own class."
     import tempfile
     from lgclip.models import load_generator
@@ -417,8 +420,8 @@ def measure_generator(folder:Path, clip_dir:Path, steps:int=20, guidance:float=4
     from lgclip.prompts import TemplateWriter
     from lgclip.pipeline import quiet_libraries
     rng = np.random.default_rng(12345)
-    sets = {'own_class': {c: [describe(c, rng) for _ in range(4)] for c in WORLD},
-            'own_class_templates': TemplateWriter('simple drawing')(WORLD, 4)}
+    sets = {'own_class': {c: [describe(c, rng) for _ in range(n_prompts)] for c in WORLD},
+            'own_class_templates': TemplateWriter('simple drawing')(WORLD, 8)}
     text, enc = _judge(clip_dir)
     with quiet_libraries(): gen, res = load_generator(str(folder), device='cpu'), {}
     with tempfile.TemporaryDirectory() as d:
@@ -427,7 +430,7 @@ def measure_generator(folder:Path, clip_dir:Path, steps:int=20, guidance:float=4
             bank = syn(prompts, n_per_class, progress=False)
             pred = text.predict(enc.encode(bank.paths(), progress=False)).numpy()
             res[name] = round(float((pred == np.asarray(bank.labels(WORLD))).mean()), 4)
-    return {**res, 'steps': steps, 'guidance': guidance, 'images_per_class': n_per_class}
+    return {**res, 'steps': steps, 'guidance': guidance, 'images_per_class': n_per_class, 'prompts_per_class': n_prompts}
 
 # %% ../nbs/13_train.ipynb #57a2e229
 _TRAINERS = {'clip': train_clip, 'llm': train_llm, 'generator': train_generator}
