@@ -524,9 +524,8 @@ def air_rows(paradigms:dict) -> list[dict]:
 # %% ../nbs/16_air.ipynb #7ab0410b
 def _adapted(lg:LGCLIP, pool:ImageSet, air:AiRConfig, progress:bool) -> tuple[LGCLIP, dict]:
     "An LGCLIP like `lg` whose generator carries a LoRA trained on `pool` with `lg`'s domain prompt, and its record."
-    from lgclip.lora import LoraSettings, adapt_generator
-    c = lg.config
-    prompt = f"{'an' if lg.domain[:1].lower() in 'aeiou' else 'a'} {lg.domain}"
+    from lgclip.lora import LoraSettings, adapt_generator, _article
+    c = lg.config; prompt = f"{_article(lg.domain)} {lg.domain}"
     s = LoraSettings(prompt=prompt, steps=air.lora_steps, seed=air.seed, **LORA_PRESETS.get(c.preset, {}))
     gen = adapt_generator(c.generator, pool, s, lg.cache_dir, progress=progress, device=c.device, dtype=c.dtype)
     ad = gen.extra; n = max(1, min(10, len(ad.losses) // 2))
