@@ -13,13 +13,14 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import (LGCLIPError, check_classnames, check_positive, cache_key, save_json, load_json, set_aside,
-                         seed_everything, get_device, check_dir)
+                         seed_everything, get_device, check_dir, check_int)
 from .data import ImageSet
 from .classify import TextClassifier, PrototypeClassifier, TEMPLATES
 from .evaluate import classification_metrics
 from .fusion import (fuse_logits, check_alpha, FUSION_MODES, DEFAULT_ALPHA, RULES, select_pseudo_labels,
                            save_pseudo_labels, load_pseudo_labels)
-from .prompt_learning import TextualPrompts, VisualPrompts, TrainConfig, train_set, train_prompts, AMP
+from .prompt_learning import (TextualPrompts, VisualPrompts, TrainConfig, train_set, train_prompts, AMP,
+                                    check_temperature)
 from .pipeline import LGCLIP, Config
 
 # %% auto #0
@@ -131,11 +132,8 @@ class AiRConfig:
         w = self.synthetic_weight
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
             raise LGCLIPError(f"synthetic_weight must be a number >= 0, got {w!r}")
-        t = self.temperature
-        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0):
-            raise LGCLIPError(f"temperature must be a number > 0 (or None: CLIP's own logit scale), got {t!r}")
-        if isinstance(self.lora_steps, bool) or not isinstance(self.lora_steps, int) or self.lora_steps < 0:
-            raise LGCLIPError(f"lora_steps must be a whole number >= 0 (0: no LoRA), got {self.lora_steps!r}")
+        if self.temperature is not None: check_temperature(self.temperature)
+        self.lora_steps = check_int('lora_steps', self.lora_steps, lo=0)
         self.train_config()
         return self
     def train_config(self) -> TrainConfig:
@@ -528,11 +526,9 @@ def _adapted(lg:LGCLIP, pool:ImageSet, air:AiRConfig, progress:bool) -> tuple[LG
     c = lg.config; prompt = f"{_article(lg.domain)} {lg.domain}"
     s = LoraSettings(prompt=prompt, steps=air.lora_steps, seed=air.seed, **LORA_PRESETS.get(c.preset, {}))
     gen = adapt_generator(c.generator, pool, s, lg.cache_dir, progress=progress, device=c.device, dtype=c.dtype)
-    ad = gen.extra; n = max(1, min(10, len(ad.losses) // 2))
+    ad = gen.extra; first, last, _ = ad.loss_ends or (None, None, 0)
     rec = {'key': ad.key, 'prompt': prompt, 'steps': s.steps, 'rank': s.rank, 'lr': s.lr, 'batch_size': s.batch_size,
-           'target_modules': list(s.target_modules), 'images': len(pool),
-           'loss_first': float(np.mean(ad.losses[:n])) if ad.losses else None,
-           'loss_last': float(np.mean(ad.losses[-n:])) if ad.losses else None}
+           'target_modules': list(s.target_modules), 'images': len(pool), 'loss_first': first, 'loss_last': last}
     return LGCLIP.for_dataset(pool, dataclasses.replace(c, adapter=ad.key)), rec
 
 def run_air(config:Config|None=None, paradigms:str|Sequence[str]=PARADIGMS, air:AiRConfig|None=None,

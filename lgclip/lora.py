@@ -277,6 +277,12 @@ class Adapter:
     def losses(self) -> list[float]: return self.meta.get('losses', [])
     @property
     def size(self) -> int: return self.path.stat().st_size
+    @property
+    def loss_ends(self) -> tuple[float, float, int]|None:
+        "Mean loss of the first and of the last `n` steps (n up to 10, half the steps at most), and `n`; None untrained."
+        if not self.losses: return None
+        n = max(1, min(10, len(self.losses) // 2))
+        return float(np.mean(self.losses[:n])), float(np.mean(self.losses[-n:])), n
 
 def read_adapter(path:str|Path) -> Adapter:
     "The adapter in folder `path` (checked against its `adapter.json`), or a bare LoRA weights file."
@@ -557,8 +563,8 @@ def main(argv:Sequence[str]|None=None) -> int:
         gen = adapt_generator(a.generator, a.images, s, cache, progress=not a.quiet, device=a.device, dtype=a.dtype)
     ad = gen.extra
     done = f"trained {ad.steps_run} steps" if ad.steps_run else "found in the cache, nothing trained"
-    n = max(1, min(10, len(ad.losses) // 2))
-    loss = f"; loss {np.mean(ad.losses[:n]):.4f} -> {np.mean(ad.losses[-n:]):.4f} (mean of the first/last {n} steps)"
-    print(f"adapter {ad.key}: {ad.path.parent} ({done}{loss if ad.losses else ''})")
+    ends = ad.loss_ends
+    loss = f"; loss {ends[0]:.4f} -> {ends[1]:.4f} (mean of the first/last {ends[2]} steps)" if ends else ''
+    print(f"adapter {ad.key}: {ad.path.parent} ({done}{loss})")
     if ad.meta.get('random_weights'): print("RANDOM WEIGHTS: the base generator had random weights (a smoke run)")
     return 0

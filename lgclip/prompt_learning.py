@@ -18,8 +18,8 @@ from .core import (LGCLIPError, check_classnames, check_positive, cache_key, ato
                          get_device)
 
 # %% auto #0
-__all__ = ['AMP', 'clip_temperature', 'TextualPrompts', 'VisualPrompts', 'TrainSet', 'train_set', 'group_loss', 'TrainConfig',
-           'lr_factor', 'amp_dtype', 'frozen_features', 'TrainResult', 'train_prompts']
+__all__ = ['AMP', 'check_temperature', 'clip_temperature', 'TextualPrompts', 'VisualPrompts', 'TrainSet', 'train_set',
+           'group_loss', 'TrainConfig', 'lr_factor', 'amp_dtype', 'frozen_features', 'TrainResult', 'train_prompts']
 
 # %% ../nbs/15_prompt_learning.ipynb #2440a941
 def _text_tower(model):
@@ -34,15 +34,18 @@ def _placeholder(tokenizer) -> int:
     if not ids: raise LGCLIPError("the tokenizer does not give the placeholder 'X' a token of its own")
     return ids[0]
 
-def clip_temperature(clip, temperature:float|None=None) -> float:
-    "`temperature` checked, or (None) the CLIP model's own learned logit scale, `exp(logit_scale)`."
-    if temperature is None:
-        s = getattr(clip.model, 'logit_scale', None)
-        if s is None: raise LGCLIPError(f"{clip.name!r} has no logit_scale of its own: give a temperature")
-        return float(torch.as_tensor(s).detach().float().exp())
+def check_temperature(temperature) -> float:
+    "`temperature` as a float, or raise naming it when it is not a number > 0."
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
         raise LGCLIPError(f"temperature must be a number > 0 (or None: CLIP's own logit scale), got {temperature!r}")
     return float(temperature)
+
+def clip_temperature(clip, temperature:float|None=None) -> float:
+    "`temperature` checked, or (None) the CLIP model's own learned logit scale, `exp(logit_scale)`."
+    if temperature is not None: return check_temperature(temperature)
+    s = getattr(clip.model, 'logit_scale', None)
+    if s is None: raise LGCLIPError(f"{clip.name!r} has no logit_scale of its own: give a temperature")
+    return float(torch.as_tensor(s).detach().float().exp())
 
 def _freeze(clip):
     clip.model.eval().requires_grad_(False)

@@ -28,7 +28,7 @@ BAD = [(['--paradigm', 'fewshot'], "unknown paradigm 'fewshot'"),
        (['--prompts', 'deep'], "unknown prompts kind 'deep'"),
        (['--prompts', 'visual', '--backbone', 'RN50'], "backbone 'RN50' has a ResNet one: use textual prompts"),
        (['--iterations', '0'], 'iterations must be a positive integer'),
-       (['--lora-steps', '-1'], 'lora_steps must be a whole number >= 0')]
+       (['--lora-steps', '-1'], 'lora_steps must be an integer >= 0')]
 
 @pytest.mark.parametrize('args,msg', BAD, ids=[m for _, m in BAD])
 def test_air_bad_values_fail_in_one_line(tmp_path, cache, capsys, args, msg):
