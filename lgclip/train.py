@@ -18,8 +18,9 @@ from .world import world_images, contrasting, COLOURS, PLACES
 from .models import TOY_RECORD, TOY_NOTE, TOY_KINDS, weights_dir
 
 # %% auto #0
-__all__ = ['CLIP_CFG', 'CLIP_RECIPE', 'LLM_RECIPE', 'GEN_RECIPE', 'caption_variant', 'train_clip', 'measure_clip', 'describe',
-           'llm_pairs', 'train_llm', 'measure_llm', 'clip_tokenizer', 'clip_text_encoder', 'free_words',
+__all__ = ['CLIP_CFG', 'CLIP_RECIPE', 'LLM_RECIPE', 'GEN_RECIPE', 'caption_variant', 'world_texts', 'world_merges', 'kept_ids',
+           'clip_tokenizer', 'prune_text_tower', 'pruning_mismatches', 'train_clip', 'measure_clip', 'describe',
+           'llm_pairs', 'train_llm', 'measure_llm', 'folder_tokenizer', 'clip_text_encoder', 'free_words',
            'train_generator', 'measure_generator', 'train_world', 'main']
 
 # %% ../nbs/13_train.ipynb #68d06e3a
@@ -115,6 +116,94 @@ def _pixels(ims) -> torch.Tensor:
     x = torch.from_numpy(np.stack([np.asarray(im) for im in ims])).permute(0, 3, 1, 2).float()/255
     return (x - torch.tensor(_MEAN).view(3, 1, 1))/torch.tensor(_STD).view(3, 1, 1)
 
+# %% ../nbs/13_train.ipynb #ad9a5cd2
+_SOT, _EOT = '<start_of_text>', '<end_of_text>'
+
+def world_texts() -> list[str]:
+    "Every kind of text lgclip gives the toy text towers: the world's caption words and phrasings, lgclip's templates and domains, every known class name."
+    from lgclip.data import _CLASSNAMES, DATASETS, SHAPES
+    from lgclip.classify import TEMPLATES
+    from lgclip.prompts import _TEMPLATES
+    from lgclip.world import COLOURS, PLACES, STYLES
+    names = sorted({*WORLD, *SHAPES, *[n for v in _CLASSNAMES.values() for n in v]})
+    doms = sorted({*STYLES, *[d.domain for d in DATASETS.values() if d.domain]})
+    texts = [*names, *COLOURS, *[p for row in PLACES for p in row], 'a small medium large on background .', *_LEADS]
+    texts += [t.format(c) for t in ['a {} of a {{}}.'.format(d) for d in doms] + TEMPLATES for c in names]
+    texts += [t.format(d=d, c='x') for t in _TEMPLATES for d in doms]   # a word's pieces do not depend on its
+    texts += [t.format(d='photo', c=c) for t in _TEMPLATES for c in names]   # neighbours, only on the punctuation
+    return texts
+
+def _bpe_merges(symbols:str, ranks:dict) -> list[tuple[str, str]]:
+    "The merges CLIP's BPE applies to one word (given in its byte symbols), in the order it applies them."
+    w, done = (*symbols[:-1], symbols[-1] + '</w>'), []
+    while len(w) > 1:
+        best = min(zip(w, w[1:]), key=lambda pr: ranks.get(pr, math.inf))
+        if best not in ranks: break
+        done.append(best); out, i = [], 0
+        while i < len(w):
+            if i < len(w) - 1 and (w[i], w[i + 1]) == best: out.append(w[i] + w[i + 1]); i += 2
+            else: out.append(w[i]); i += 1
+        w = tuple(out)
+    return done
+
+def world_merges(texts:Sequence[str]|None=None # default: `world_texts()`
+                ) -> list[tuple[str, str]]:
+    "The merges of CLIP's BPE that `texts` use, in CLIP's order."
+    from open_clip.tokenizer import SimpleTokenizer
+    st = SimpleTokenizer(); pieces, used = set(), set()
+    for t in (world_texts() if texts is None else texts): pieces.update(st.pat.findall(st.clean_fn(t)))
+    for piece in pieces:
+        used.update(_bpe_merges(''.join(st.byte_encoder[b] for b in piece.encode('utf-8')), st.bpe_ranks))
+    return sorted(used, key=st.bpe_ranks.__getitem__)
+
+def kept_ids(merges:Sequence[tuple[str, str]]) -> list[int]:
+    "For each token of the pruned vocabulary, its id in CLIP's full one: the 512 byte symbols, the merges, SOT, EOT."
+    from open_clip.tokenizer import SimpleTokenizer
+    enc = SimpleTokenizer().encoder
+    return [*range(512), *[enc[''.join(m)] for m in merges], enc[_SOT], enc[_EOT]]
+
+def clip_tokenizer(context_length:int, merges:Sequence[tuple[str, str]]):
+    "A transformers `CLIPTokenizer` for CLIP's BPE cut down to `merges`: the byte symbols, the merges in order, SOT, EOT."
+    import tempfile
+    from open_clip.tokenizer import bytes_to_unicode
+    from transformers import CLIPTokenizer
+    base = list(bytes_to_unicode().values())
+    vocab = [*base, *[b + '</w>' for b in base], *[''.join(m) for m in merges], _SOT, _EOT]
+    if len(set(vocab)) != len(vocab): raise LGCLIPError("the merges repeat a token: give each merge once")
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d)/'vocab.json').write_text(json.dumps(dict(zip(vocab, range(len(vocab)))), ensure_ascii=False),
+                                          encoding='utf-8')
+        (Path(d)/'merges.txt').write_text('#version: 0.2\n' + ''.join(f'{a} {b}\n' for a, b in merges), encoding='utf-8')
+        return CLIPTokenizer(f'{d}/vocab.json', f'{d}/merges.txt', model_max_length=context_length,
+                             bos_token=_SOT, eos_token=_EOT, pad_token=_EOT, unk_token=_EOT)
+
+def prune_text_tower(model, # an open_clip `CLIP` with CLIP's full vocabulary
+                     cfg:dict, # its model config
+                     merges:Sequence[tuple[str, str]]) -> tuple[dict, dict]:
+    "`model`'s state dict with only the token rows `merges` keep, and its config naming the folder's own tokenizer."
+    keep = torch.tensor(kept_ids(merges)); sd = dict(model.state_dict())
+    if sd['token_embedding.weight'].shape[0] != cfg['text_cfg']['vocab_size']:
+        raise LGCLIPError(f"the text tower has {sd['token_embedding.weight'].shape[0]} token rows, its config says "
+                          f"{cfg['text_cfg']['vocab_size']}: prune a model with CLIP's full vocabulary")
+    sd['token_embedding.weight'] = sd['token_embedding.weight'][keep].clone()
+    t = {**cfg['text_cfg'], 'vocab_size': len(keep), 'hf_tokenizer_name': 'lgclip-world-bpe (this folder)'}
+    return sd, {**cfg, 'text_cfg': t}
+
+def pruning_mismatches(tokenizer, # a pruned tokenizer (`clip_tokenizer`), called as transformers tokenizers are
+                       merges:Sequence[tuple[str, str]], # the merges it was cut to
+                       texts:Sequence[str], context_length:int=32) -> list[str]:
+    "The texts whose pruned ids, mapped back through `kept_ids`, are not open_clip's own full-vocabulary ids."
+    from open_clip.tokenizer import SimpleTokenizer
+    full, back = SimpleTokenizer(context_length=context_length), torch.tensor(kept_ids(merges))
+    texts = list(texts); out = []
+    for i in range(0, len(texts), 512):
+        chunk = texts[i:i + 512]; want = full(chunk)
+        got = tokenizer(chunk, padding='max_length', max_length=context_length, truncation=True,
+                        return_tensors='pt').input_ids
+        got = torch.where(want == 0, 0, back[got])   # open_clip pads with 0, transformers with EOT
+        out += [t for t, a, b in zip(chunk, want, got) if not torch.equal(a, b)]
+    return out
+
 # %% ../nbs/13_train.ipynb #df1c689a
 def train_clip(out:Path, # the model folder is written to `out/clip`
                recipe:dict=CLIP_RECIPE, progress:bool=True, stop_after:int|None=None) -> dict:
@@ -139,14 +228,18 @@ def train_clip(out:Path, # the model folder is written to `out/clip`
         return loss.item()
     losses = _fit('clip', {'model': model, 'opt': opt, 'sched': sched}, step, r['steps'], out/'.clip.ckpt',
                   progress=progress, stop_after=stop_after)
+    merges = world_merges()
     def write(d):
-        save_json({'model_cfg': CLIP_CFG, 'preprocess_cfg': {}}, d/'open_clip_config.json')
-        save_file(_half(model.eval().state_dict()), d/'open_clip_model.safetensors')
+        sd, cfg = prune_text_tower(model.eval(), CLIP_CFG, merges)
+        save_json({'model_cfg': cfg, 'preprocess_cfg': {}}, d/'open_clip_config.json')
+        save_file(_half(sd), d/'open_clip_model.safetensors')
+        clip_tokenizer(CLIP_CFG['text_cfg']['context_length'], merges).save_pretrained(d)
     rec = dict(command='lgclip world train --only clip', seed=r['seed'], recipe=r, seconds=time.time() - t0,
                machine=f'{torch.get_num_threads()} CPU threads', final_loss=round(float(np.mean(losses[-20:])), 4)
                if losses else None,
                data=f"world 'fit' split: {r['n_per_class']} images per class, captions as drawn or shortened",
-               architecture=f"open_clip CLIP {json.dumps(CLIP_CFG)}",
+               architecture=f"open_clip CLIP {json.dumps(CLIP_CFG)}, saved with the {len(kept_ids(merges))} tokens of "
+                            "its vocabulary that the world's text uses",
                target='CLIP text zero-shot top-1 >= 0.90 on the plain test split with lgclip\'s own templates')
     return _ship('clip', out, write, measure_clip, rec)
 
@@ -269,32 +362,26 @@ def measure_llm(folder:Path, n:int=8) -> dict:
     return res
 
 # %% ../nbs/13_train.ipynb #20982d93
-def clip_tokenizer(context_length:int):
-    "open_clip's tokenizer as a transformers `CLIPTokenizer` (same vocabulary, merges and special tokens)."
-    import tempfile
-    from open_clip.tokenizer import SimpleTokenizer
+def folder_tokenizer(clip_dir:Path):
+    "The transformers `CLIPTokenizer` saved in a toy CLIP's folder, the one its text tower was cut to."
     from transformers import CLIPTokenizer
-    st = SimpleTokenizer()
-    with tempfile.TemporaryDirectory() as d:
-        (Path(d)/'vocab.json').write_text(json.dumps(st.encoder, ensure_ascii=False), encoding='utf-8')
-        merges = [' '.join(m) for m, _ in sorted(st.bpe_ranks.items(), key=lambda kv: kv[1])]
-        (Path(d)/'merges.txt').write_text('#version: 0.2\n' + '\n'.join(merges) + '\n', encoding='utf-8')
-        return CLIPTokenizer(f'{d}/vocab.json', f'{d}/merges.txt', model_max_length=context_length,
-                             bos_token='<start_of_text>', eos_token='<end_of_text>', pad_token='<end_of_text>',
-                             unk_token='<end_of_text>')
+    if not any((Path(clip_dir)/f).is_file() for f in ('tokenizer.json', 'vocab.json')):
+        raise LGCLIPError(f"{str(clip_dir)!r} holds no tokenizer (tokenizer.json): train the CLIP again with "
+                          "`lgclip world train --only clip --force`")
+    return CLIPTokenizer.from_pretrained(str(clip_dir))
 
 def clip_text_encoder(model, # an open_clip `CLIP`
                       cfg:dict # its model config
                      ):
-    "The text tower of an open_clip `CLIP` as a transformers `CLIPTextModel` with the same weights."
+    "The text tower of an open_clip `CLIP` as a transformers `CLIPTextModel` with the same weights (SOT, EOT last)."
     from transformers import CLIPTextConfig, CLIPTextModel
     t = cfg['text_cfg']; W = t['width']
     te = CLIPTextModel(CLIPTextConfig(vocab_size=t['vocab_size'], hidden_size=W, intermediate_size=int(W*t.get('mlp_ratio', 4.0)),
                                       num_hidden_layers=t['layers'], num_attention_heads=t['heads'],
                                       max_position_embeddings=t['context_length'],
                                       hidden_act='quick_gelu' if cfg.get('quick_gelu') else 'gelu', layer_norm_eps=1e-5,
-                                      projection_dim=cfg['embed_dim'], bos_token_id=49406, eos_token_id=49407,
-                                      pad_token_id=49407))
+                                      projection_dim=cfg['embed_dim'], bos_token_id=t['vocab_size'] - 2,
+                                      eos_token_id=t['vocab_size'] - 1, pad_token_id=t['vocab_size'] - 1))
     sd = {'embeddings.token_embedding.weight': model.token_embedding.weight,
           'embeddings.position_embedding.weight': model.positional_embedding,
           'final_layer_norm.weight': model.ln_final.weight, 'final_layer_norm.bias': model.ln_final.bias}
@@ -350,7 +437,7 @@ def train_generator(out:Path, # the model folder is written to `out/generator`
     r = {**GEN_RECIPE, **recipe}; t0 = time.time(); out = Path(out)
     clip = load_clip(f'local-dir:{clip_dir}', device='cpu').model.float()
     cfg = json.loads((Path(clip_dir)/'open_clip_config.json').read_text())['model_cfg']
-    te, tok = clip_text_encoder(clip, cfg).requires_grad_(False), clip_tokenizer(cfg['text_cfg']['context_length'])
+    te, tok = clip_text_encoder(clip, cfg).requires_grad_(False), folder_tokenizer(clip_dir)
     ims, caps, ys = world_images(r['n_per_class'], 'fit', 'studio', seed=r['seed'])
     X = torch.from_numpy(np.stack([np.asarray(im) for im in ims])).permute(0, 3, 1, 2).float()/127.5 - 1; del ims
     torch.manual_seed(r['seed']); vae, unet = _gen_parts(r['channels'], cfg['text_cfg']['width'])
