@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import (LGCLIPError, check_positive, save_json, tmp_dir, folder_digests, check_digests, warn,
+from .core import (LGCLIPError, check_positive, save_json, load_json, tmp_dir, tmp_name, folder_digests,
+                         check_digests, warn,
                          sweep_stale, get_device)
 from .data import WORLD, ImageSet
 from .world import world_images, contrasting, COLOURS, PLACES
@@ -21,7 +22,7 @@ from .models import TOY_RECORD, TOY_NOTE, TOY_KINDS, weights_dir
 __all__ = ['CLIP_CFG', 'CLIP_RECIPE', 'LLM_RECIPE', 'GEN_RECIPE', 'caption_variant', 'world_texts', 'world_merges', 'kept_ids',
            'clip_tokenizer', 'prune_text_tower', 'pruning_mismatches', 'train_clip', 'measure_clip', 'describe',
            'llm_pairs', 'train_llm', 'measure_llm', 'folder_tokenizer', 'clip_text_encoder', 'free_words',
-           'train_generator', 'measure_generator', 'train_world', 'main']
+           'train_generator', 'measure_generator', 'train_world', 'main', 'cut_vocabulary']
 
 # %% ../nbs/13_train.ipynb #68d06e3a
 def _fit(what:str, # shown on the progress bar
@@ -70,7 +71,11 @@ def _card(kind:str, rec:dict) -> str:
              f"- data: {rec['data']}", f"- architecture: {rec['architecture']}",
              f"- recipe: {json.dumps(rec['recipe'])}", '- measured on the saved weights:']
     lines += [f"  - {k}: {v}" for k, v in rec['measured'].items()]
-    lines += [f"  - target: {rec['target']}", '']
+    lines += [f"  - target: {rec['target']}"]
+    if cut := rec.get('vocabulary_cut'):
+        lines += [f"- vocabulary: cut after training from CLIP's {cut['from']} tokens to the {cut['tokens']} the world's "
+                  f"text uses ({cut['by']}); measured before the cut: {json.dumps(cut['measured_before'])}"]
+    lines += ['']
     return '\n'.join(lines)
 
 def _ship(kind:str, out:Path, write:Callable[[Path], None], measure:Callable[[Path], dict], rec:dict) -> dict:
@@ -606,3 +611,49 @@ def main(argv:Sequence[str]|None=None) -> int:
         print(f"{kind:<10} " + ', '.join(f'{k} {v}' for k, v in m.items()))
     print(TOY_NOTE)
     return 0
+
+# %% ../nbs/13_train.ipynb #f5b1aad1
+_FULL_VOCAB = 49408   # CLIP's BPE: 512 byte symbols, 48,894 merges, SOT, EOT
+
+def _cut_rows(sd:dict, key:str, keep:torch.Tensor, what:str) -> dict:
+    if sd[key].shape[0] != _FULL_VOCAB:
+        raise LGCLIPError(f"{what} has {sd[key].shape[0]} token rows, not CLIP's {_FULL_VOCAB}: it is cut already, "
+                          "or not a toy model")
+    return {**sd, key: sd[key][keep].contiguous()}
+
+def cut_vocabulary(folder:Path, # a toy `clip` or `generator` folder saved with CLIP's full vocabulary
+                   clip_dir:Path|None=None # for a generator: the toy CLIP that measures it (its own folder already cut)
+                  ) -> dict:
+    "Cut a toy folder saved with CLIP's full vocabulary to the world's, as training saves it now; measure it again, rewrite its record and card."
+    from safetensors.torch import load_file, save_file
+    folder = Path(folder); rec = load_json(folder/TOY_RECORD); kind = rec.get('kind')
+    if kind not in ('clip', 'generator'):
+        raise LGCLIPError(f"{str(folder)!r} is a toy {kind}: only the clip and generator folders carry CLIP's vocabulary")
+    if kind == 'generator' and clip_dir is None: raise LGCLIPError("cutting a generator needs clip_dir, the toy CLIP that measures it")
+    merges = world_merges(); keep = torch.tensor(kept_ids(merges)); n = len(keep); tmp = tmp_dir(folder)
+    try:
+        shutil.copytree(folder, tmp, dirs_exist_ok=True)
+        if kind == 'clip':
+            cfg = load_json(tmp/'open_clip_config.json'); f = tmp/'open_clip_model.safetensors'
+            save_file(_cut_rows(load_file(f), 'token_embedding.weight', keep, str(folder)), f)
+            cfg['model_cfg']['text_cfg'].update(vocab_size=n, hf_tokenizer_name='lgclip-world-bpe (this folder)')
+            save_json(cfg, tmp/'open_clip_config.json')
+            clip_tokenizer(cfg['model_cfg']['text_cfg']['context_length'], merges).save_pretrained(tmp)
+            measured = measure_clip(tmp)
+        else:
+            d = tmp/'text_encoder'; cfg = load_json(d/'config.json'); f = d/'model.safetensors'
+            sd = load_file(f); key = next(k for k in sd if k.endswith('embeddings.token_embedding.weight'))
+            sd = _cut_rows(sd, key, keep, str(folder))
+            save_file(sd, f, metadata={'format': 'pt'})
+            cfg.update(vocab_size=n, bos_token_id=n - 2, eos_token_id=n - 1, pad_token_id=n - 1); save_json(cfg, d/'config.json')
+            shutil.rmtree(tmp/'tokenizer'); clip_tokenizer(cfg['max_position_embeddings'], merges).save_pretrained(tmp/'tokenizer')
+            measured = measure_generator(tmp, clip_dir, rec['recipe']['sample_steps'], rec['recipe']['guidance'])
+        rec = {**{k: v for k, v in rec.items() if k != 'files'}, 'measured': measured,
+               'vocabulary_cut': {'tokens': n, 'from': _FULL_VOCAB, 'by': 'lgclip.train.cut_vocabulary',
+                                  'measured_before': rec['measured']}}
+        (tmp/'MODEL_CARD.md').write_text(_card(kind, rec), encoding='utf-8')
+        rec['files'] = folder_digests(tmp, (TOY_RECORD,)); save_json(rec, tmp/TOY_RECORD)
+        old = tmp_name(folder); os.replace(folder, old); os.replace(tmp, folder); shutil.rmtree(old)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    return rec

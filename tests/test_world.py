@@ -60,6 +60,24 @@ def test_toy_records_match_the_files():
         rec = json.loads((toy_model(k)/TOY_RECORD).read_text())
         assert rec['kind'] == k and rec['measured'] and rec['seed'] == 0
 
+def test_shipped_vocabulary_is_the_worlds():
+    """The shipped CLIP and generator read the world's text with a tokenizer cut to the merges it uses: loaded as open_clip
+    and diffusers load them, each text gets open_clip's full-vocabulary ids (mapped back), and the folders stay small."""
+    import open_clip
+    from transformers import CLIPTokenizer
+    from lgclip.train import world_merges, world_texts, pruning_mismatches, kept_ids, clip_tokenizer
+    merges, texts = world_merges(), world_texts()
+    clip_tok = open_clip.get_tokenizer(f"local-dir:{toy_model('clip')}").tokenizer
+    gen_tok = CLIPTokenizer.from_pretrained(str(toy_model('generator')/'tokenizer'))
+    assert len(clip_tok) == len(kept_ids(merges)) < 3000
+    for tok in (clip_tok, gen_tok):
+        assert tok.get_vocab() == clip_tok.get_vocab()
+        assert pruning_mismatches(tok, merges, texts) == []
+    broken = [m for m in merges if ''.join(m) != 'heart</w>']   # a tokenizer cut one merge too far: caught
+    assert pruning_mismatches(clip_tokenizer(32, broken), broken, texts)
+    size = sum(f.stat().st_size for k in TOY_KINDS for f in toy_model(k).rglob('*') if f.is_file())
+    assert size < 8e6, f'{size/1e6:.1f} MB'
+
 @pytest.mark.slow
 def test_retraining_from_scratch_meets_the_targets(tmp_path):
     from lgclip.train import train_world
