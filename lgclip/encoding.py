@@ -20,9 +20,10 @@ from .core import (LGCLIPError, check_positive, parse_scales, cache_key, atomic_
                          warn, set_aside, sweep_stale)
 
 # %% auto #0
-__all__ = ['PREP_VERSION', 'FORMAT', 'MAX_SHARDS', 'to_pil', 'decode_file', 'image_id', 'image_ids', 'grid_boxes', 'grid_crops',
-           'Preprocess', 'split_preprocess', 'to_input', 'pil_to_uint8', 'resized_size', 'crop_params', 'resample',
-           'pack', 'default_workers', 'check_workers', 'Encoder', 'crop_sheet', 'FeatureStore', 'verify_cache']
+__all__ = ['SMALL_TOWER', 'PREP_VERSION', 'FORMAT', 'MAX_SHARDS', 'to_pil', 'decode_file', 'image_id', 'image_ids', 'grid_boxes',
+           'grid_crops', 'Preprocess', 'split_preprocess', 'to_input', 'pil_to_uint8', 'resized_size', 'crop_params',
+           'resample', 'pack', 'default_workers', 'tower_flops', 'main_threads', 'check_workers', 'Encoder',
+           'crop_sheet', 'FeatureStore', 'verify_cache']
 
 # %% ../nbs/05_encoding.ipynb #bc7356da
 def to_pil(x) -> Image.Image:
@@ -252,12 +253,35 @@ def pack(images:Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
     return torch.cat([im.reshape(-1, 3) for im in images]), offs
 
 # %% ../nbs/05_encoding.ipynb #8713b7d0
+def _cores() -> int:
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
 def default_workers(device:str|torch.device='auto') -> int:
     "Decoding processes for this machine: one per usable core, at most 8 (CUDA: all cores but one, at most 16)."
-    try: n = len(os.sched_getaffinity(0))
-    except AttributeError: n = os.cpu_count() or 1
+    n = _cores()
     if n <= 1: return 0
     return min(16, n - 1) if get_device(device).type == 'cuda' else min(8, n)
+
+SMALL_TOWER = 1e9   # FLOPs per crop below which a tower on a CPU runs faster than its images decode
+
+def tower_flops(model, size:int) -> float|None:
+    "FLOPs of one `size` x `size` crop through `model`'s image tower (torch's flop counter), None when it cannot count."
+    from torch.utils.flop_counter import FlopCounterMode
+    p = next(model.parameters())
+    try:
+        with torch.inference_mode(), FlopCounterMode(display=False) as fc:
+            model.encode_image(torch.zeros(1, 3, size, size, device=p.device, dtype=p.dtype))
+        return float(fc.get_total_flops())
+    except Exception: return None
+
+def main_threads(threads:int, # the main process's torch threads
+                 workers:int, # decoding processes on this machine's cores
+                 flops:float|None # `tower_flops` of a crop
+                ) -> int:
+    "Torch threads for the main process while CPU workers decode: all for a real tower, the cores the workers leave (at least 1) for a small one."
+    if workers <= 0 or flops is None or flops >= SMALL_TOWER: return threads
+    return max(1, min(threads, _cores() - workers))
 
 def check_workers(workers) -> int|None:
     "None (one per core) or a whole number >= 0; else an error naming the value."
@@ -381,20 +405,29 @@ def _embed(self:Encoder, images:Sequence, todo:list, progress=None):
     here = workers > 0 and dev.type == 'cpu' and not on_device   # normalise in the workers: the tensors stay on the CPU
     loader = torch.utils.data.DataLoader(_CropSet(images, todo, prep, on_device, here), batch_size=b,
                                          num_workers=workers, collate_fn=_collate, pin_memory=dev.type == 'cuda')
-    pending, crops = [], 0
-    with torch.inference_mode():
-        for js, x, params in loader:
-            if js == 'error': raise LGCLIPError(x)
-            pending.append((js, x.to(dev, non_blocking=True), params))
-            n = len(x) if params is None else len(params); crops += n
-            if crops + n > self.batch_size:   # another loader batch would not fit: run what is here
-                yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress)
-                pending, crops = [], 0
-        if pending: yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress)
+    pending, crops, base = [], 0, torch.get_num_threads()
+    if dev.type == 'cpu' and workers and getattr(self, '_flops', 0) == 0:
+        size = prep.size or getattr(getattr(model, 'visual', None), 'image_size', None)
+        size = size[0] if isinstance(size, (tuple, list)) else size
+        self._flops = tower_flops(model, size) if isinstance(size, int) else None
+    self.threads_used = main_threads(base, workers if dev.type == 'cpu' else 0, getattr(self, '_flops', None))
+    try:
+        if self.threads_used != base: torch.set_num_threads(self.threads_used)
+        with torch.inference_mode():
+            for js, x, params in loader:
+                if js == 'error': raise LGCLIPError(x)
+                pending.append((js, x.to(dev, non_blocking=True), params))
+                n = len(x) if params is None else len(params); crops += n
+                if crops + n > self.batch_size:   # another loader batch would not fit: run what is here
+                    yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress)
+                    pending, crops = [], 0
+            if pending: yield from self._flush(model, prep, on_device, here, dt, todo, pending, progress)
+    finally:
+        if torch.get_num_threads() != base: torch.set_num_threads(base)
 
 @patch
 def _flush(self:Encoder, model, prep, on_device, normalised, dt, todo, pending, progress):
-    "Embed the crops of the loader batches in `pending`, in forward passes of `batch_size` crops."
+    "`(j, scale, embedding)` of the crops of the loader batches in `pending`, in forward passes of `batch_size` crops."
     if on_device:   # one resampling call for all: the pixel buffers joined, the crops' offsets moved along
         starts = np.cumsum([0] + [len(x) for _, x, _ in pending[:-1]]).tolist()
         params = torch.cat([p + torch.tensor([s] + [0] * 9) for (_, _, p), s in zip(pending, starts)])
@@ -403,12 +436,13 @@ def _flush(self:Encoder, model, prep, on_device, normalised, dt, todo, pending, 
     x = x if prep.whole is not None or normalised else to_input(x, prep)
     bs = self.batch_size
     e = torch.cat([self._forward(model, x[i:i + bs].to(dt)) for i in range(0, len(x), bs)])
-    n = 0
+    n, out = 0, []
     for js, _, _ in pending:
         for j in js:
             for k in todo[j][1]:
-                yield j, k, e[n:n + k * k].mean(0); n += k * k
+                out.append((j, k, e[n:n + k * k].mean(0))); n += k * k
         if progress is not None: progress.update(len(js))
+    return out
 
 @patch
 def _forward(self:Encoder, model, x:torch.Tensor) -> torch.Tensor:
