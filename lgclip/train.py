@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import (LGCLIPError, check_positive, save_json, load_json, tmp_dir, tmp_name, folder_digests,
-                         check_digests, warn,
-                         sweep_stale, get_device)
+                         check_digests, warn, sweep_stale, get_device)
 from .data import WORLD, ImageSet
 from .world import world_images, contrasting, COLOURS, PLACES
 from .models import TOY_RECORD, TOY_NOTE, TOY_KINDS, weights_dir
@@ -123,6 +122,7 @@ def _pixels(ims) -> torch.Tensor:
 
 # %% ../nbs/13_train.ipynb #ad9a5cd2
 _SOT, _EOT = '<start_of_text>', '<end_of_text>'
+_FULL_VOCAB = 49408   # CLIP's BPE: 512 byte symbols, 48,894 merges, SOT, EOT
 
 def world_texts() -> list[str]:
     "Every kind of text lgclip gives the toy text towers: the world's caption words and phrasings, lgclip's templates and domains, every known class name."
@@ -186,13 +186,20 @@ def prune_text_tower(model, # an open_clip `CLIP` with CLIP's full vocabulary
                      cfg:dict, # its model config
                      merges:Sequence[tuple[str, str]]) -> tuple[dict, dict]:
     "`model`'s state dict with only the token rows `merges` keep, and its config naming the folder's own tokenizer."
-    keep = torch.tensor(kept_ids(merges)); sd = dict(model.state_dict())
-    if sd['token_embedding.weight'].shape[0] != cfg['text_cfg']['vocab_size']:
-        raise LGCLIPError(f"the text tower has {sd['token_embedding.weight'].shape[0]} token rows, its config says "
-                          f"{cfg['text_cfg']['vocab_size']}: prune a model with CLIP's full vocabulary")
-    sd['token_embedding.weight'] = sd['token_embedding.weight'][keep].clone()
-    t = {**cfg['text_cfg'], 'vocab_size': len(keep), 'hf_tokenizer_name': 'lgclip-world-bpe (this folder)'}
-    return sd, {**cfg, 'text_cfg': t}
+    keep = torch.tensor(kept_ids(merges))
+    sd = _cut_rows(dict(model.state_dict()), 'token_embedding.weight', keep, 'the text tower')
+    return sd, {**cfg, 'text_cfg': _cut_text_cfg(cfg['text_cfg'], len(keep))}
+
+def _cut_rows(sd:dict, key:str, keep:torch.Tensor, what:str) -> dict:
+    "`sd` with only the `keep` rows of its token table `key` (which must hold CLIP's full vocabulary)."
+    if sd[key].shape[0] != _FULL_VOCAB:
+        raise LGCLIPError(f"{what} has {sd[key].shape[0]} token rows, not CLIP's {_FULL_VOCAB}: it is cut already, "
+                          "or not a toy model")
+    return {**sd, key: sd[key][keep].contiguous()}
+
+def _cut_text_cfg(t:dict, n:int) -> dict:
+    "An open_clip text config for `n` tokens, naming an HF tokenizer, which open_clip loads from a local-dir model's folder."
+    return {**t, 'vocab_size': n, 'hf_tokenizer_name': 'lgclip-world-bpe (this folder)'}
 
 def pruning_mismatches(tokenizer, # a pruned tokenizer (`clip_tokenizer`), called as transformers tokenizers are
                        merges:Sequence[tuple[str, str]], # the merges it was cut to
@@ -613,14 +620,6 @@ def main(argv:Sequence[str]|None=None) -> int:
     return 0
 
 # %% ../nbs/13_train.ipynb #f5b1aad1
-_FULL_VOCAB = 49408   # CLIP's BPE: 512 byte symbols, 48,894 merges, SOT, EOT
-
-def _cut_rows(sd:dict, key:str, keep:torch.Tensor, what:str) -> dict:
-    if sd[key].shape[0] != _FULL_VOCAB:
-        raise LGCLIPError(f"{what} has {sd[key].shape[0]} token rows, not CLIP's {_FULL_VOCAB}: it is cut already, "
-                          "or not a toy model")
-    return {**sd, key: sd[key][keep].contiguous()}
-
 def cut_vocabulary(folder:Path, # a toy `clip` or `generator` folder saved with CLIP's full vocabulary
                    clip_dir:Path|None=None # for a generator: the toy CLIP that measures it (its own folder already cut)
                   ) -> dict:
@@ -636,7 +635,7 @@ def cut_vocabulary(folder:Path, # a toy `clip` or `generator` folder saved with 
         if kind == 'clip':
             cfg = load_json(tmp/'open_clip_config.json'); f = tmp/'open_clip_model.safetensors'
             save_file(_cut_rows(load_file(f), 'token_embedding.weight', keep, str(folder)), f)
-            cfg['model_cfg']['text_cfg'].update(vocab_size=n, hf_tokenizer_name='lgclip-world-bpe (this folder)')
+            cfg['model_cfg']['text_cfg'] = _cut_text_cfg(cfg['model_cfg']['text_cfg'], n)
             save_json(cfg, tmp/'open_clip_config.json')
             clip_tokenizer(cfg['model_cfg']['text_cfg']['context_length'], merges).save_pretrained(tmp)
             measured = measure_clip(tmp)
