@@ -390,6 +390,16 @@ def _on_device(self:Encoder) -> bool:
                                       (self.resize_on == 'auto' and get_device(self.device).type == 'cuda'))
 
 @patch
+def _tower_flops(self:Encoder) -> float|None:
+    "`tower_flops` of one crop at the tower's input size, counted once per encoder (None when it cannot be counted)."
+    if not hasattr(self, '_flops'):
+        model = self.model().model
+        size = self._prep().size or getattr(getattr(model, 'visual', None), 'image_size', None)
+        size = size[0] if isinstance(size, (tuple, list)) else size
+        self._flops = tower_flops(model, size) if isinstance(size, int) else None
+    return self._flops
+
+@patch
 def _embed(self:Encoder, images:Sequence, todo:list, progress=None):
     "Yield `(j, scale, mean normalised crop embedding)` for each item `todo[j] = (image index, scales)`."
     clip = self.model(); model = clip.model; prep = self._prep(); on_device = self._on_device()
@@ -406,11 +416,8 @@ def _embed(self:Encoder, images:Sequence, todo:list, progress=None):
     loader = torch.utils.data.DataLoader(_CropSet(images, todo, prep, on_device, here), batch_size=b,
                                          num_workers=workers, collate_fn=_collate, pin_memory=dev.type == 'cuda')
     pending, crops, base = [], 0, torch.get_num_threads()
-    if dev.type == 'cpu' and workers and getattr(self, '_flops', 0) == 0:
-        size = prep.size or getattr(getattr(model, 'visual', None), 'image_size', None)
-        size = size[0] if isinstance(size, (tuple, list)) else size
-        self._flops = tower_flops(model, size) if isinstance(size, int) else None
-    self.threads_used = main_threads(base, workers if dev.type == 'cpu' else 0, getattr(self, '_flops', None))
+    cpu_workers = workers if dev.type == 'cpu' else 0
+    self.threads_used = main_threads(base, cpu_workers, self._tower_flops() if cpu_workers else None)
     try:
         if self.threads_used != base: torch.set_num_threads(self.threads_used)
         with torch.inference_mode():

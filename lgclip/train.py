@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_train.ipynb #c01b3c98
 from __future__ import annotations
-import json, math, os, re, shutil, time
+import functools, json, math, os, re, shutil, time
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
@@ -124,6 +124,12 @@ def _pixels(ims) -> torch.Tensor:
 _SOT, _EOT = '<start_of_text>', '<end_of_text>'
 _FULL_VOCAB = 49408   # CLIP's BPE: 512 byte symbols, 48,894 merges, SOT, EOT
 
+@functools.lru_cache(maxsize=1)
+def _clip_bpe():
+    "open_clip's own tokenizer (CLIP's full BPE), built once."
+    from open_clip.tokenizer import SimpleTokenizer
+    return SimpleTokenizer()
+
 def world_texts() -> list[str]:
     "Every kind of text lgclip gives the toy text towers: the world's caption words and phrasings, lgclip's templates and domains, every known class name."
     from lgclip.data import _CLASSNAMES, DATASETS, SHAPES
@@ -154,8 +160,7 @@ def _bpe_merges(symbols:str, ranks:dict) -> list[tuple[str, str]]:
 def world_merges(texts:Sequence[str]|None=None # default: `world_texts()`
                 ) -> list[tuple[str, str]]:
     "The merges of CLIP's BPE that `texts` use, in CLIP's order."
-    from open_clip.tokenizer import SimpleTokenizer
-    st = SimpleTokenizer(); pieces, used = set(), set()
+    st = _clip_bpe(); pieces, used = set(), set()
     for t in (world_texts() if texts is None else texts): pieces.update(st.pat.findall(st.clean_fn(t)))
     for piece in pieces:
         used.update(_bpe_merges(''.join(st.byte_encoder[b] for b in piece.encode('utf-8')), st.bpe_ranks))
@@ -163,8 +168,7 @@ def world_merges(texts:Sequence[str]|None=None # default: `world_texts()`
 
 def kept_ids(merges:Sequence[tuple[str, str]]) -> list[int]:
     "For each token of the pruned vocabulary, its id in CLIP's full one: the 512 byte symbols, the merges, SOT, EOT."
-    from open_clip.tokenizer import SimpleTokenizer
-    enc = SimpleTokenizer().encoder
+    enc = _clip_bpe().encoder
     return [*range(512), *[enc[''.join(m)] for m in merges], enc[_SOT], enc[_EOT]]
 
 def clip_tokenizer(context_length:int, merges:Sequence[tuple[str, str]]):
@@ -205,11 +209,10 @@ def pruning_mismatches(tokenizer, # a pruned tokenizer (`clip_tokenizer`), calle
                        merges:Sequence[tuple[str, str]], # the merges it was cut to
                        texts:Sequence[str], context_length:int=32) -> list[str]:
     "The texts whose pruned ids, mapped back through `kept_ids`, are not open_clip's own full-vocabulary ids."
-    from open_clip.tokenizer import SimpleTokenizer
-    full, back = SimpleTokenizer(context_length=context_length), torch.tensor(kept_ids(merges))
+    full, back = _clip_bpe(), torch.tensor(kept_ids(merges))
     texts = list(texts); out = []
     for i in range(0, len(texts), 512):
-        chunk = texts[i:i + 512]; want = full(chunk)
+        chunk = texts[i:i + 512]; want = full(chunk, context_length=context_length)
         got = tokenizer(chunk, padding='max_length', max_length=context_length, truncation=True,
                         return_tensors='pt').input_ids
         got = torch.where(want == 0, 0, back[got])   # open_clip pads with 0, transformers with EOT
